@@ -1,0 +1,39 @@
+# Everything a fresh machine with Python 3.10+ needs: each target builds its own virtualenv.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PYTEST_ARGS ?=
+
+.PHONY: demo test test-services lint docs bench clean
+
+$(VENV)/.installed: setup.py pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[dev]"
+	touch $@
+
+## demo: run the demo site offline (fake ESI + fake SSO), then open the URL it prints
+demo: $(VENV)/.installed
+	$(PY) -m demo
+
+## test: run the test suite (SQLite + local-memory cache)
+test: $(VENV)/.installed
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+## test-services: the suite against PostgreSQL and Redis on 127.0.0.1
+test-services: $(VENV)/.installed
+	ESI_TEST_DATABASE=postgres ESI_TEST_CACHE=redis $(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	DJANGO_SETTINGS_MODULE=tests.settings $(PY) -m django makemigrations esi --check --dry-run
+
+docs: $(VENV)/.installed
+	$(VENV)/bin/sphinx-build -W --keep-going -b html docs docs/_build/html
+
+bench: $(VENV)/.installed
+	for b in bench/*.py; do $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info docs/_build

@@ -1,0 +1,290 @@
+"""The settings of django-esi, read lazily through one object.
+
+Every setting has a documented default here; nothing else in the app reads
+``settings.ESI_*`` directly, so ``override_settings`` works in tests::
+
+    from esi.app_settings import app_settings
+    app_settings.ESI_API_VERSION  # "latest" unless the project sets it
+
+The settings reference in the docs is generated from :data:`SETTINGS`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings as django_settings
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting: its name, default and what it does."""
+
+    name: str
+    default: Any
+    doc: str
+    group: str = "General"
+
+
+SETTINGS: tuple[Setting, ...] = (
+    # --- SSO ---------------------------------------------------------------
+    Setting("ESI_SSO_CLIENT_ID", None, "Client ID of your EVE developer application.", "SSO"),
+    Setting(
+        "ESI_SSO_CLIENT_SECRET",
+        None,
+        "Client secret of your EVE developer application. Leave it unset for a "
+        "public client: the login then uses PKCE (S256) instead.",
+        "SSO",
+    ),
+    Setting(
+        "ESI_SSO_CALLBACK_URL",
+        None,
+        "Absolute URL of the ``esi:callback`` view, exactly as registered with "
+        "your EVE developer application.",
+        "SSO",
+    ),
+    Setting(
+        "ESI_SSO_BASE_URL",
+        "https://login.eveonline.com",
+        "Base URL of EVE SSO. Its metadata document "
+        "(``/.well-known/oauth-authorization-server``) gives the other URLs, "
+        "so pointing this at a fake SSO is enough.",
+        "SSO",
+    ),
+    Setting(
+        "ESI_SSO_AUTHORIZE_URL",
+        None,
+        "Authorization endpoint. ``None`` reads it from the metadata document.",
+        "SSO",
+    ),
+    Setting(
+        "ESI_SSO_TOKEN_URL",
+        None,
+        "Token endpoint. ``None`` reads it from the metadata document.",
+        "SSO",
+    ),
+    Setting(
+        "ESI_SSO_REVOKE_URL",
+        None,
+        "Revocation endpoint. ``None`` reads it from the metadata document.",
+        "SSO",
+    ),
+    Setting(
+        "ESI_SSO_JWKS_URL",
+        None,
+        "JWKS endpoint. ``None`` reads it from the metadata document.",
+        "SSO",
+    ),
+    Setting(
+        "ESI_SSO_USE_PKCE",
+        None,
+        "Use PKCE (S256) on login. ``None`` uses it when no client secret is set.",
+        "SSO",
+    ),
+    Setting(
+        "ESI_SSO_METADATA_CACHE_SECONDS",
+        3600,
+        "How long the SSO metadata document is cached.",
+        "SSO",
+    ),
+    Setting(
+        "ESI_SSO_JWT_LEEWAY",
+        10,
+        "Seconds of clock skew allowed when checking a JWT's ``exp``.",
+        "SSO",
+    ),
+    Setting(
+        "ESI_SSO_TIMEOUT",
+        10,
+        "Timeout in seconds for requests to EVE SSO.",
+        "SSO",
+    ),
+    Setting(
+        "ESI_ALWAYS_CREATE_TOKEN",
+        False,
+        "Create a new token on every login, even when an equivalent one exists.",
+        "SSO",
+    ),
+    Setting(
+        "ESI_TOKEN_REFRESH_LEEWAY",
+        30,
+        "Refresh an access token this many seconds before it expires.",
+        "SSO",
+    ),
+    Setting(
+        "ESI_CALLBACK_REDIRECT_MAX_AGE",
+        300,
+        "Seconds after which an unused login redirect is removed by ``cleanup_callbackredirect``.",
+        "SSO",
+    ),
+    # --- Client ------------------------------------------------------------
+    Setting(
+        "ESI_API_URL",
+        "https://esi.evetech.net/",
+        "Base URL of ESI. Point it at a fake ESI to run offline.",
+        "Client",
+    ),
+    Setting(
+        "ESI_API_DATASOURCE",
+        "tranquility",
+        "Default datasource (``tranquility`` or ``singularity``). With a "
+        "compatibility date it selects the tenant (``X-Tenant``).",
+        "Client",
+    ),
+    Setting(
+        "ESI_API_VERSION",
+        "latest",
+        "Swagger route the client is built from by default: ``latest``, "
+        "``legacy``, ``dev`` or ``v1``..``v6``.",
+        "Client",
+    ),
+    Setting(
+        "ESI_COMPATIBILITY_DATE",
+        None,
+        "Build clients from the OpenAPI spec of this compatibility date "
+        "(``YYYY-MM-DD`` or ``newest``) instead of a Swagger route.",
+        "Client",
+    ),
+    Setting(
+        "ESI_USER_CONTACT_EMAIL",
+        None,
+        "Contact address sent in the User-Agent, as ESI asks of every client.",
+        "Client",
+    ),
+    Setting(
+        "ESI_CONNECTION_POOL_MAXSIZE",
+        10,
+        "Size of the HTTP connection pool of each client.",
+        "Client",
+    ),
+    Setting(
+        "ESI_PAGES_MAX_WORKERS",
+        8,
+        "Threads that fetch pages 2..N of ``results()`` (and languages of "
+        "``results_localized()``) concurrently.",
+        "Client",
+    ),
+    Setting(
+        "ESI_CONNECTION_ERROR_MAX_RETRIES",
+        3,
+        "Retries after a connection error or timeout.",
+        "Client",
+    ),
+    Setting(
+        "ESI_SERVER_ERROR_MAX_RETRIES",
+        3,
+        "Retries after a 502, 503 or 504.",
+        "Client",
+    ),
+    Setting(
+        "ESI_SERVER_ERROR_BACKOFF_FACTOR",
+        0.2,
+        "Backoff factor of the retries: ``factor * 2 ** (retry - 1)`` seconds.",
+        "Client",
+    ),
+    Setting(
+        "ESI_REQUESTS_CONNECT_TIMEOUT",
+        5,
+        "Connect timeout in seconds. A ``timeout`` in ``request_config`` wins.",
+        "Client",
+    ),
+    Setting(
+        "ESI_REQUESTS_READ_TIMEOUT",
+        30,
+        "Read timeout in seconds. A ``timeout`` in ``request_config`` wins.",
+        "Client",
+    ),
+    Setting(
+        "ESI_CACHE_RESPONSE",
+        True,
+        "Cache fresh responses in the Django cache until they expire, and "
+        "revalidate them with ``If-None-Match``.",
+        "Client",
+    ),
+    Setting(
+        "ESI_LANGUAGES",
+        None,
+        "The languages of ``results_localized()`` when none are given. "
+        "``None`` means every language the operation's spec accepts (seven in "
+        "the Swagger specs, eight with ``es`` in the OpenAPI specs).",
+        "Client",
+    ),
+    Setting(
+        "ESI_INFO_LOGGING_ENABLED",
+        False,
+        "Log every ESI request at INFO level (no secrets are logged).",
+        "Client",
+    ),
+    Setting(
+        "ESI_LOG_LEVEL_LIBRARIES",
+        "INFO",
+        "Log level applied to bravado and urllib3.",
+        "Client",
+    ),
+    Setting(
+        "ESI_ERROR_LIMIT_THRESHOLD",
+        10,
+        "Stop sending requests while ESI's error budget "
+        "(``X-ESI-Error-Limit-Remain``) is at or below this, until it resets.",
+        "Client",
+    ),
+    Setting(
+        "ESI_RATE_LIMIT_MAX_WAIT",
+        60,
+        "On a 429, wait up to this many seconds (``Retry-After``) and retry; "
+        "a longer wait raises :class:`esi.errors.RateLimitExceeded`.",
+        "Client",
+    ),
+    # --- Spec snapshots ----------------------------------------------------
+    Setting(
+        "ESI_SPEC_SNAPSHOT_DIRS",
+        (),
+        "Extra directories of spec snapshots, searched before the bundled "
+        "ones. ``esi_snapshot import`` and ``update`` write to the first.",
+        "Spec snapshots",
+    ),
+    Setting(
+        "ESI_SPEC_OFFLINE",
+        False,
+        "Never download a spec. A route with no snapshot is derived from "
+        "``latest`` instead (with a warning).",
+        "Spec snapshots",
+    ),
+    Setting(
+        "ESI_SPEC_LIVE",
+        False,
+        "Download the spec from ESI when a client is built instead of using a "
+        "snapshot (the behaviour of django-esi 2.x).",
+        "Spec snapshots",
+    ),
+    Setting(
+        "ESI_SPEC_CACHE_DIR",
+        None,
+        "Directory where prepared specs are kept between processes. ``None`` "
+        "uses ``$XDG_CACHE_HOME/django-esi`` (``~/.cache/django-esi``); "
+        "``False`` turns the disk cache off.",
+        "Spec snapshots",
+    ),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+class AppSettings:
+    """Lazy access to the ``ESI_*`` settings, each with its documented default."""
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            setting = _BY_NAME[name]
+        except KeyError:
+            raise AttributeError(f"{name!r} is not a django-esi setting") from None
+        return getattr(django_settings, name, setting.default)
+
+    def __dir__(self) -> list[str]:
+        return sorted(_BY_NAME)
+
+
+app_settings = AppSettings()
+
+__all__ = ["SETTINGS", "AppSettings", "Setting", "app_settings"]

@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class EsiConfig(AppConfig):
+    name = "esi"
+    verbose_name = "EVE Swagger Interface"
+    default_auto_field = "django.db.models.AutoField"
+
+    def ready(self) -> None:
+        from . import checks  # noqa: F401  (registers the system checks)

@@ -1,0 +1,83 @@
+import os
+import re
+
+from setuptools import find_packages, setup
+
+HERE = os.path.abspath(os.path.dirname(__file__))
+
+
+def read(*parts: str) -> str:
+    with open(os.path.join(HERE, *parts), encoding="utf-8") as f:
+        return f.read()
+
+
+VERSION = re.search(r'^__version__ = "([^"]+)"', read("esi", "__init__.py"), re.M).group(1)
+
+TESTING = [
+    "vcrpy>=6.0",
+    "responses>=0.25",
+    "factory_boy>=3.3",
+    "pytest>=8.0",
+    "pytest-django>=4.8",
+    "pytest-socket>=0.7",
+    "werkzeug>=3.0",
+]
+DOCS = ["sphinx>=7.0"]
+LINT = ["ruff>=0.6", "mypy>=1.10", "django-stubs>=5.0"]
+
+setup(
+    name="django-esi",
+    version=VERSION,
+    description="Django app for the EVE Swagger Interface (ESI): client, EVE SSO v2, and an offline fake ESI for tests.",
+    long_description=read("README.md"),
+    long_description_content_type="text/markdown",
+    license="GPL-3.0-or-later",
+    url="https://github.com/django-esi/django-esi",
+    python_requires=">=3.10",
+    packages=find_packages(
+        include=["esi", "esi.*", "esi_testing", "esi_testing.*", "spec_snapshots", "spec_snapshots.*"]
+    ),
+    include_package_data=True,
+    package_data={
+        "esi": ["py.typed", "templates/esi/*.html", "static/esi/*", "static/esi/**/*", "migrations/*.py"],
+        "esi_testing": ["py.typed", "data/*.json", "data/**/*.json", "fake/templates/*.html"],
+        "spec_snapshots": [
+            "py.typed",
+            "manifest.json",
+            "README.md",
+            "swagger2/*/*.json.gz",
+            "openapi3/*/*.json.gz",
+        ],
+    },
+    install_requires=[
+        "Django>=4.2,<6.0",
+        "bravado>=12.0,<13.0",
+        "requests>=2.31,<3.0",
+        "requests-oauthlib>=1.3",
+        "PyJWT[crypto]>=2.8",
+        "celery>=5.3",
+    ],
+    extras_require={
+        "testing": TESTING,
+        "docs": DOCS,
+        "dev": TESTING + DOCS + LINT + ["tox>=4", "psycopg[binary]>=3.1", "redis>=5.0"],
+    },
+    entry_points={"pytest11": ["esi_testing = esi_testing.plugin"]},
+    classifiers=[
+        "Environment :: Web Environment",
+        "Framework :: Django",
+        "Framework :: Django :: 4.2",
+        "Framework :: Django :: 5.2",
+        "Framework :: Pytest",
+        "Intended Audience :: Developers",
+        "License :: OSI Approved :: GNU General Public License v3 or later (GPLv3+)",
+        "Operating System :: OS Independent",
+        "Programming Language :: Python :: 3",
+        "Programming Language :: Python :: 3.10",
+        "Programming Language :: Python :: 3.11",
+        "Programming Language :: Python :: 3.12",
+        "Programming Language :: Python :: 3.13",
+        "Topic :: Internet :: WWW/HTTP",
+        "Typing :: Typed",
+    ],
+)

@@ -1,0 +1,345 @@
+"""Versioned ESI specs that ship with django-esi, and the user's own.
+
+A *snapshot* is one ESI spec with its provenance: a Swagger 2.0 spec of a route
+(``latest``, ``legacy``, ``dev``, ``v1``..``v6``) or an OpenAPI 3.x spec of a
+compatibility date. Snapshots live in *snapshot directories*:
+
+* the bundled one (this package), described by its ``manifest.json``;
+* the user's directories (setting ``ESI_SPEC_SNAPSHOT_DIRS``, or the
+  ``ESI_SPEC_SNAPSHOT_DIRS`` environment variable outside Django), searched
+  first. A directory with a ``manifest.json`` is read like the bundled one; a
+  directory of plain spec files (``*.json`` or ``*.json.gz``) works too: format,
+  route or date, and version are read from each spec itself.
+
+Public API::
+
+    import spec_snapshots
+    spec_snapshots.list_snapshots()                     # every snapshot found
+    spec_snapshots.get(route="latest")                  # newest for a route
+    spec_snapshots.get(compatibility_date="2025-12-16")
+    spec_snapshots.get(compatibility_date="newest")
+    snapshot.load()        # the spec as a dict
+    snapshot.read_bytes()  # the original bytes (sha256 matches the manifest)
+
+This package does not need Django; when Django settings are configured they
+give the extra directories.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import os
+import re
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "BUNDLED_DIR",
+    "FORMATS",
+    "MANIFEST_NAME",
+    "Snapshot",
+    "SnapshotError",
+    "SnapshotNotFound",
+    "describe_spec",
+    "get",
+    "list_snapshots",
+    "manifest",
+    "newest",
+    "snapshot_dirs",
+]
+
+BUNDLED_DIR = Path(__file__).resolve().parent
+MANIFEST_NAME = "manifest.json"
+FORMATS = ("swagger2", "openapi3")
+
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ROUTE_RE = re.compile(r"^(latest|legacy|dev|_latest|meta|v\d+)$")
+
+
+class SnapshotError(ValueError):
+    """A spec or a snapshot directory is not what it claims to be."""
+
+
+class SnapshotNotFound(LookupError):
+    """No snapshot matches the route or compatibility date asked for."""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One ESI spec on disk with its provenance (a manifest entry)."""
+
+    key: str
+    format: str
+    version: str
+    path: Path
+    sha256: str
+    route: str | None = None
+    compatibility_date: str | None = None
+    source: dict[str, Any] = field(default_factory=dict, compare=False)
+    retrieved: str | None = None
+    derived: bool = False
+    directory: Path | None = None
+    bundled: bool = False
+
+    @property
+    def label(self) -> str:
+        """Return the route or the compatibility date."""
+        return self.route or self.compatibility_date or self.key
+
+    def read_bytes(self) -> bytes:
+        """Return the original bytes of the spec (decompressed)."""
+        data = self.path.read_bytes()
+        if self.path.suffix == ".gz":
+            data = gzip.decompress(data)
+        return data
+
+    def load(self) -> dict[str, Any]:
+        """Return the spec as a dict (parsed once per process and snapshot)."""
+        return _load_cached(self.path, self.sha256)
+
+    def manifest_entry(self) -> dict[str, Any]:
+        """Return this snapshot as a manifest entry."""
+        entry: dict[str, Any] = {
+            "key": self.key,
+            "format": self.format,
+            "route": self.route,
+            "compatibility_date": self.compatibility_date,
+            "version": self.version,
+            "file": self.path.name if self.directory is None else str(self.path.relative_to(self.directory)),
+            "sha256": self.sha256,
+            "source": self.source,
+            "retrieved": self.retrieved,
+            "derived": self.derived,
+        }
+        return entry
+
+
+_parse_lock = threading.Lock()
+_parsed: dict[tuple[str, str], dict[str, Any]] = {}
+
+
+def _load_cached(path: Path, sha256: str) -> dict[str, Any]:
+    key = (str(path), sha256)
+    spec = _parsed.get(key)
+    if spec is None:
+        with _parse_lock:
+            spec = _parsed.get(key)
+            if spec is None:
+                raw = path.read_bytes()
+                if path.suffix == ".gz":
+                    raw = gzip.decompress(raw)
+                spec = json.loads(raw)
+                _parsed[key] = spec
+    return spec
+
+
+def describe_spec(spec: Any) -> dict[str, Any]:
+    """Return format, route or compatibility date, and version of an ESI spec.
+
+    Raise :class:`SnapshotError` naming what is wrong when ``spec`` is not a
+    Swagger 2.0 or OpenAPI 3.x ESI spec.
+    """
+    if not isinstance(spec, dict):
+        raise SnapshotError(f"not a spec: the document is a {type(spec).__name__}, not an object")
+    info = spec.get("info")
+    if not isinstance(info, dict) or "version" not in info:
+        raise SnapshotError("not a spec: it has no info.version")
+    if not isinstance(spec.get("paths"), dict) or not spec["paths"]:
+        raise SnapshotError("not a spec: it has no paths")
+    version = str(info["version"])
+    if str(spec.get("swagger", "")) == "2.0":
+        base = (spec.get("basePath") or "").strip("/")
+        if base == "":
+            # The meta spec has paths like /versions/; "_latest" has /v1/... in every path.
+            first = next(iter(spec["paths"]))
+            route = "_latest" if re.match(r"^/v\d+/", first) else "meta"
+        else:
+            route = base
+        if not _ROUTE_RE.match(route):
+            raise SnapshotError(f"not an ESI Swagger spec: unknown basePath {spec.get('basePath')!r}")
+        return {"format": "swagger2", "route": route, "compatibility_date": None, "version": version}
+    openapi = str(spec.get("openapi", ""))
+    if openapi.startswith("3."):
+        if not _DATE_RE.match(version):
+            raise SnapshotError(
+                f"not an ESI OpenAPI spec: info.version {version!r} is not a compatibility date (YYYY-MM-DD)"
+            )
+        return {"format": "openapi3", "route": None, "compatibility_date": version, "version": version}
+    if "swagger" in spec:
+        raise SnapshotError(f"unsupported Swagger version {spec['swagger']!r} (only 2.0)")
+    if "openapi" in spec:
+        raise SnapshotError(f"unsupported OpenAPI version {openapi!r} (only 3.x)")
+    raise SnapshotError("not a spec: neither a 'swagger' nor an 'openapi' field")
+
+
+# --- directories -------------------------------------------------------------
+
+
+def _configured_dirs() -> list[Path]:
+    dirs: Sequence[str | os.PathLike[str]] = ()
+    try:
+        from django.conf import settings
+
+        if settings.configured:
+            dirs = getattr(settings, "ESI_SPEC_SNAPSHOT_DIRS", ()) or ()
+    except ImportError:  # pragma: no cover - Django is a dependency
+        pass
+    if not dirs:
+        env = os.environ.get("ESI_SPEC_SNAPSHOT_DIRS", "")
+        dirs = [d for d in env.split(os.pathsep) if d]
+    if isinstance(dirs, (str, os.PathLike)):
+        dirs = [dirs]
+    return [Path(d).expanduser().resolve() for d in dirs]
+
+
+def snapshot_dirs(extra: Iterable[str | os.PathLike[str]] | None = None) -> list[Path]:
+    """Return the snapshot directories in search order: the user's, then the bundled one."""
+    user = [Path(d).expanduser().resolve() for d in extra] if extra is not None else _configured_dirs()
+    out: list[Path] = []
+    for d in [*user, BUNDLED_DIR]:
+        if d not in out:
+            out.append(d)
+    return out
+
+
+def manifest(directory: str | os.PathLike[str] | None = None) -> dict[str, Any]:
+    """Return the manifest of a snapshot directory (the bundled one by default)."""
+    path = Path(directory or BUNDLED_DIR) / MANIFEST_NAME
+    if not path.exists():
+        return {"snapshots": []}
+    return json.loads(path.read_text("utf-8"))
+
+
+_scan_lock = threading.Lock()
+_plain_cache: dict[tuple[str, int, int], Snapshot | None] = {}
+
+
+def _from_entry(entry: dict[str, Any], directory: Path) -> Snapshot:
+    return Snapshot(
+        key=entry["key"],
+        format=entry["format"],
+        version=str(entry["version"]),
+        path=directory / entry["file"],
+        sha256=entry["sha256"],
+        route=entry.get("route"),
+        compatibility_date=entry.get("compatibility_date"),
+        source=entry.get("source") or {},
+        retrieved=entry.get("retrieved"),
+        derived=bool(entry.get("derived", False)),
+        directory=directory,
+        bundled=directory == BUNDLED_DIR,
+    )
+
+
+def _plain_file(path: Path, directory: Path) -> Snapshot | None:
+    st = path.stat()
+    cache_key = (str(path), st.st_mtime_ns, st.st_size)
+    with _scan_lock:
+        if cache_key in _plain_cache:
+            return _plain_cache[cache_key]
+    raw = path.read_bytes()
+    if path.suffix == ".gz":
+        raw = gzip.decompress(raw)
+    try:
+        spec = json.loads(raw)
+        meta = describe_spec(spec)
+    except (ValueError, SnapshotError):
+        snap = None
+    else:
+        sha = hashlib.sha256(raw).hexdigest()
+        snap = Snapshot(
+            key=f"{meta['format']}/{meta['route'] or meta['compatibility_date']}/{meta['version']}/{path.name}",
+            format=meta["format"],
+            version=meta["version"],
+            path=path,
+            sha256=sha,
+            route=meta["route"],
+            compatibility_date=meta["compatibility_date"],
+            source={"file": str(path)},
+            directory=directory,
+        )
+        with _parse_lock:
+            _parsed[(str(path), sha)] = spec
+    with _scan_lock:
+        _plain_cache[cache_key] = snap
+    return snap
+
+
+def _scan(directory: Path) -> list[Snapshot]:
+    if not directory.is_dir():
+        return []
+    if (directory / MANIFEST_NAME).exists():
+        return [_from_entry(e, directory) for e in manifest(directory)["snapshots"]]
+    out = []
+    for path in sorted(directory.iterdir()):
+        if path.is_file() and (path.name.endswith(".json") or path.name.endswith(".json.gz")):
+            snap = _plain_file(path, directory)
+            if snap is not None:
+                out.append(snap)
+    return out
+
+
+def list_snapshots(dirs: Iterable[str | os.PathLike[str]] | None = None) -> list[Snapshot]:
+    """Return every snapshot in the snapshot directories, in search order."""
+    out: list[Snapshot] = []
+    for d in snapshot_dirs(dirs):
+        out.extend(_scan(d))
+    return out
+
+
+def _version_key(version: str) -> tuple[Any, ...]:
+    parts = re.split(r"[.\-]", version)
+    return tuple((0, int(p)) if p.isdigit() else (1, p) for p in parts)
+
+
+def newest(route: str, dirs: Iterable[str | os.PathLike[str]] | None = None) -> Snapshot:
+    """Return the snapshot of ``route`` with the highest ``info.version``.
+
+    Real snapshots win over derived ones; between equal versions the earlier
+    directory (the user's before the bundled one) wins.
+    """
+    candidates = [s for s in list_snapshots(dirs) if s.format == "swagger2" and s.route == route]
+    if not candidates:
+        raise SnapshotNotFound(f"no snapshot of route {route!r} in {_dirs_text(dirs)}")
+    order = {id(s): i for i, s in enumerate(candidates)}
+    return max(candidates, key=lambda s: (not s.derived, _version_key(s.version), -order[id(s)]))
+
+
+def get(
+    route: str | None = None,
+    compatibility_date: str | None = None,
+    dirs: Iterable[str | os.PathLike[str]] | None = None,
+) -> Snapshot:
+    """Return the snapshot for a route, or for a compatibility date.
+
+    ``compatibility_date="newest"`` picks the newest date found. Raise
+    :class:`SnapshotNotFound` naming what was asked and where it was looked for.
+    """
+    if (route is None) == (compatibility_date is None):
+        raise TypeError("give exactly one of route= and compatibility_date=")
+    if route is not None:
+        return newest(route, dirs)
+    dated = [s for s in list_snapshots(dirs) if s.format == "openapi3"]
+    if compatibility_date == "newest":
+        if not dated:
+            raise SnapshotNotFound(f"no OpenAPI snapshot in {_dirs_text(dirs)}")
+        return max(dated, key=lambda s: (s.compatibility_date or "", not s.derived))
+    if not _DATE_RE.match(str(compatibility_date)):
+        raise ValueError(f"compatibility_date must be YYYY-MM-DD or 'newest', not {compatibility_date!r}")
+    for s in dated:
+        if s.compatibility_date == compatibility_date:
+            return s
+    known = sorted({s.compatibility_date for s in dated if s.compatibility_date})
+    raise SnapshotNotFound(
+        f"no OpenAPI snapshot for compatibility date {compatibility_date} in {_dirs_text(dirs)}; "
+        f"known dates: {', '.join(known) or 'none'}"
+    )
+
+
+def _dirs_text(dirs: Iterable[str | os.PathLike[str]] | None) -> str:
+    return ", ".join(str(d) for d in snapshot_dirs(dirs))

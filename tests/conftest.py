@@ -1,0 +1,40 @@
+"""Fixtures shared by the project's own tests."""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+@pytest.fixture(scope="session")
+def shared_specs() -> Path:
+    """Return ``../shared/esi-specs``: real ESI specs used as test data."""
+    path = Path(settings.SHARED_SPECS)
+    if not path.is_dir():
+        if IN_CI:
+            pytest.fail(f"{path} is missing: CI runs with ../shared beside the clone")
+        pytest.skip(f"{path} not found: the real ESI specs live in ../shared/esi-specs")
+    return path
+
+
+def service_available(host: str, port: int) -> bool:
+    """Return True when something listens on host:port."""
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def require_service(name: str, host: str, port: int) -> None:
+    """Skip on a laptop, fail in CI, when a service is not running."""
+    if not service_available(host, port):
+        if IN_CI:
+            pytest.fail(f"{name} is not running on {host}:{port}; CI must have it")
+        pytest.skip(f"{name} is not running on {host}:{port}")
