@@ -18,7 +18,7 @@ class EsiSettingsDirective(Directive):
         for s in SETTINGS:
             if s.group != group:
                 group = s.group
-                lines += [group, "~" * len(group), ""]
+                lines += [f".. rubric:: {group}", ""]
             lines += [f"``{s.name}``", f"   Default: ``{s.default!r}``", "", f"   {s.doc}", ""]
         node = nodes.section()
         node.document = self.state.document
