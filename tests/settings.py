@@ -6,6 +6,7 @@ the PostgreSQL and Redis that CI runs (127.0.0.1, see ``.ci/run``).
 """
 
 import os
+import tempfile
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -60,15 +61,17 @@ if os.environ.get("ESI_TEST_DATABASE") == "postgres":
             "USER": os.environ.get("PGUSER", "postgres"),
             "HOST": os.environ.get("PGHOST", "127.0.0.1"),
             "PORT": os.environ.get("PGPORT", "5432"),
-            "TEST": {"NAME": "test_django_esi"},
+            "TEST": {"NAME": f"test_django_esi_{os.getpid()}"},
         }
     }
 else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": str(BASE_DIR / "tests" / "test.sqlite3"),
-            "TEST": {"NAME": str(BASE_DIR / "tests" / "test-db.sqlite3")},
+            "NAME": os.path.join(tempfile.gettempdir(), "django-esi-tests.sqlite3"),
+            # A file (not :memory:) so that threads share it; one per process so
+            # that parallel runs do not collide.
+            "TEST": {"NAME": os.path.join(tempfile.gettempdir(), f"django-esi-test-{os.getpid()}.sqlite3")},
             "OPTIONS": {"timeout": 20},
         }
     }

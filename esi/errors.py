@@ -1,0 +1,156 @@
+"""Exceptions of django-esi.
+
+The tree::
+
+    DjangoEsiException
+    ├── TokenError
+    │   ├── TokenInvalidError            the token was revoked, or its character sold
+    │   ├── TokenExpiredError            expired and could not be refreshed
+    │   └── NotRefreshableTokenError     expired and has no refresh token
+    ├── IncompleteResponseError          a page of results() went missing
+    ├── SpecError                        a spec cannot be found, read or built
+    ├── ESILimitError
+    │   ├── ErrorLimitExceeded           ESI's error budget is spent; calls resume after the reset
+    │   └── RateLimitExceeded            a 429 whose Retry-After is longer than we may wait
+    ├── ResponseValidationError          a response does not match its schema
+    └── SSOError                         EVE SSO refused or failed a request
+        ├── SSOUnavailable               network error, timeout or 5xx: no token is touched
+        ├── InvalidGrant                 ``invalid_grant``: the refresh token is dead
+        └── InvalidJWT                   a JWT with a bad signature, issuer, audience or expiry
+    CallbackError (SuspiciousOperation)  a forged or broken SSO callback: Django answers 400
+
+HTTP errors from ESI are bravado's (``HTTPNotFound``, ``HTTPForbidden``, ...),
+re-exported here, as django-esi 2.x code catches them; they carry
+``status_code``, ``response.text`` and ``response.headers``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bravado.exception import (
+    BravadoConnectionError,
+    BravadoTimeoutError,
+    HTTPBadGateway,
+    HTTPBadRequest,
+    HTTPClientError,
+    HTTPError,
+    HTTPForbidden,
+    HTTPGatewayTimeout,
+    HTTPInternalServerError,
+    HTTPNotFound,
+    HTTPServerError,
+    HTTPServiceUnavailable,
+    HTTPTooManyRequests,
+    HTTPUnauthorized,
+)
+from django.core.exceptions import SuspiciousOperation
+
+__all__ = [
+    "BravadoConnectionError",
+    "BravadoTimeoutError",
+    "CallbackError",
+    "DjangoEsiException",
+    "ESILimitError",
+    "ErrorLimitExceeded",
+    "HTTPBadGateway",
+    "HTTPBadRequest",
+    "HTTPClientError",
+    "HTTPError",
+    "HTTPForbidden",
+    "HTTPGatewayTimeout",
+    "HTTPInternalServerError",
+    "HTTPNotFound",
+    "HTTPServerError",
+    "HTTPServiceUnavailable",
+    "HTTPTooManyRequests",
+    "HTTPUnauthorized",
+    "IncompleteResponseError",
+    "InvalidGrant",
+    "InvalidJWT",
+    "NotRefreshableTokenError",
+    "RateLimitExceeded",
+    "ResponseValidationError",
+    "SSOError",
+    "SSOUnavailable",
+    "SpecError",
+    "TokenError",
+    "TokenExpiredError",
+    "TokenInvalidError",
+]
+
+
+class DjangoEsiException(Exception):
+    """Base of every exception django-esi raises itself."""
+
+
+class TokenError(DjangoEsiException):
+    """A token cannot be used."""
+
+
+class TokenInvalidError(TokenError):
+    """The token is no longer valid (revoked, or its character changed owner)."""
+
+
+class TokenExpiredError(TokenError):
+    """The access token expired and could not be refreshed."""
+
+
+class NotRefreshableTokenError(TokenError):
+    """The access token expired and there is no refresh token."""
+
+
+class IncompleteResponseError(DjangoEsiException):
+    """``results()`` could not fetch every page."""
+
+
+class SpecError(DjangoEsiException):
+    """A spec cannot be found, read or built."""
+
+
+class ESILimitError(DjangoEsiException):
+    """A call was not sent (or not retried) to stay within ESI's limits."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        #: Seconds until calls may be sent again, when known.
+        self.retry_after = retry_after
+
+
+class ErrorLimitExceeded(ESILimitError):
+    """ESI's error budget is (nearly) spent; no call is sent until it resets."""
+
+
+class RateLimitExceeded(ESILimitError):
+    """ESI answered 429 and asked us to wait longer than ``ESI_RATE_LIMIT_MAX_WAIT``."""
+
+
+class ResponseValidationError(DjangoEsiException):
+    """A response body does not match the operation's response schema."""
+
+
+class SSOError(DjangoEsiException):
+    """EVE SSO refused or failed a request.
+
+    ``response`` is the :class:`requests.Response` when there was one.
+    """
+
+    def __init__(self, message: str, response: Any = None) -> None:
+        super().__init__(message)
+        self.response = response
+
+
+class SSOUnavailable(SSOError):
+    """EVE SSO could not be reached or answered 5xx. No token is changed."""
+
+
+class InvalidGrant(SSOError):
+    """EVE SSO answered ``invalid_grant``: the refresh token or code is dead."""
+
+
+class InvalidJWT(SSOError):
+    """An access token failed validation (signature, issuer, audience, expiry)."""
+
+
+class CallbackError(SuspiciousOperation):
+    """A forged or broken SSO callback. Django turns it into a 400; nothing is stored."""
