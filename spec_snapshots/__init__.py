@@ -18,6 +18,7 @@ Public API::
     spec_snapshots.get(route="latest")                  # newest for a route
     spec_snapshots.get(compatibility_date="2025-12-16")
     spec_snapshots.get(compatibility_date="newest")
+    spec_snapshots.resolve("v3", offline=True)         # real, else fetched once, else derived
     snapshot.load()        # the spec as a dict
     snapshot.read_bytes()  # the original bytes (sha256 matches the manifest)
 
@@ -44,12 +45,15 @@ __all__ = [
     "MANIFEST_NAME",
     "Snapshot",
     "SnapshotError",
+    "SnapshotFetchError",
     "SnapshotNotFound",
+    "SpecDerivedWarning",
     "describe_spec",
     "get",
     "list_snapshots",
     "manifest",
     "newest",
+    "resolve",
     "snapshot_dirs",
 ]
 
@@ -85,6 +89,8 @@ class Snapshot:
     derived: bool = False
     directory: Path | None = None
     bundled: bool = False
+    #: The spec's bytes when it lives only in memory (a derived spec); ``path`` is then a label.
+    data: bytes | None = field(default=None, compare=False, repr=False)
 
     @property
     def label(self) -> str:
@@ -93,6 +99,8 @@ class Snapshot:
 
     def read_bytes(self) -> bytes:
         """Return the original bytes of the spec (decompressed)."""
+        if self.data is not None:
+            return self.data
         data = self.path.read_bytes()
         if self.path.suffix == ".gz":
             data = gzip.decompress(data)
@@ -100,7 +108,7 @@ class Snapshot:
 
     def load(self) -> dict[str, Any]:
         """Return the spec as a dict (parsed once per process and snapshot)."""
-        return _load_cached(self.path, self.sha256)
+        return _load_cached(self.path, self.sha256, self.data)
 
     def manifest_entry(self) -> dict[str, Any]:
         """Return this snapshot as a manifest entry."""
@@ -123,15 +131,15 @@ _parse_lock = threading.Lock()
 _parsed: dict[tuple[str, str], dict[str, Any]] = {}
 
 
-def _load_cached(path: Path, sha256: str) -> dict[str, Any]:
+def _load_cached(path: Path, sha256: str, data: bytes | None = None) -> dict[str, Any]:
     key = (str(path), sha256)
     spec = _parsed.get(key)
     if spec is None:
         with _parse_lock:
             spec = _parsed.get(key)
             if spec is None:
-                raw = path.read_bytes()
-                if path.suffix == ".gz":
+                raw = data if data is not None else path.read_bytes()
+                if data is None and path.suffix == ".gz":
                     raw = gzip.decompress(raw)
                 spec = json.loads(raw)
                 _parsed[key] = spec
@@ -343,3 +351,8 @@ def get(
 
 def _dirs_text(dirs: Iterable[str | os.PathLike[str]] | None) -> str:
     return ", ".join(str(d) for d in snapshot_dirs(dirs))
+
+
+# At the end: these modules import the loader above.
+from .fetch import SnapshotFetchError  # noqa: E402
+from .resolve import SpecDerivedWarning, resolve  # noqa: E402

@@ -1,0 +1,88 @@
+"""Download ESI specs (Swagger routes and OpenAPI compatibility dates)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import requests
+
+from . import SnapshotError, describe_spec
+
+__all__ = [
+    "DEFAULT_API_URL",
+    "SnapshotFetchError",
+    "fetch_spec",
+    "openapi_url",
+    "route_url",
+    "today_compatibility_date",
+]
+
+DEFAULT_API_URL = "https://esi.evetech.net/"
+TIMEOUT = (5.0, 60.0)
+
+
+class SnapshotFetchError(SnapshotError):
+    """A spec could not be downloaded; ``url`` and ``status`` (if any) say where and how."""
+
+    def __init__(self, message: str, url: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.url = url
+        self.status = status
+
+
+def route_url(route: str, api_url: str = DEFAULT_API_URL) -> str:
+    """Return the URL of the Swagger spec of ``route``."""
+    return f"{api_url.rstrip('/')}/{route}/swagger.json"
+
+
+def openapi_url(compatibility_date: str, api_url: str = DEFAULT_API_URL) -> str:
+    """Return the URL of the OpenAPI spec of a compatibility date."""
+    return f"{api_url.rstrip('/')}/meta/openapi.json?compatibility_date={compatibility_date}"
+
+
+def today_compatibility_date(now: datetime | None = None) -> str:
+    """Return today's compatibility date (ESI's day turns at 11:00 UTC, its downtime).
+
+    ESI answers a date with the spec of the newest compatibility date on or
+    before it, so this asks for the newest one.
+    """
+    now = now or datetime.now(timezone.utc)
+    return (now.astimezone(timezone.utc) - timedelta(hours=11)).date().isoformat()
+
+
+def _user_agent() -> str:
+    from esi import __title__, __url__, __version__
+
+    return f"{__title__}/{__version__} spec_snapshots (+{__url__})"
+
+
+def fetch_spec(url: str, session: requests.Session | None = None) -> tuple[bytes, dict[str, Any]]:
+    """Download the spec at ``url``; return its original bytes and its description.
+
+    Raise :class:`SnapshotFetchError` naming the URL and the status (or the
+    network error), and :class:`~spec_snapshots.SnapshotError` naming the URL
+    when the answer is not an ESI spec.
+    """
+    http = session or requests.Session()
+    try:
+        response = http.get(url, timeout=TIMEOUT, headers={"User-Agent": _user_agent()})
+    except requests.RequestException as exc:
+        raise SnapshotFetchError(f"could not download {url}: {exc}", url) from exc
+    finally:
+        if session is None:
+            http.close()
+    if response.status_code != 200:
+        body = response.text[:200].strip()
+        raise SnapshotFetchError(
+            f"could not download {url}: HTTP {response.status_code}" + (f": {body}" if body else ""),
+            url,
+            response.status_code,
+        )
+    raw = response.content
+    try:
+        meta = describe_spec(json.loads(raw))
+    except ValueError as exc:  # SnapshotError is a ValueError, so is a JSON error
+        raise SnapshotError(f"{url} did not answer an ESI spec: {exc}") from None
+    return raw, meta

@@ -1,0 +1,231 @@
+"""Find the spec of a Swagger route: a real snapshot, else fetched once, else derived.
+
+``resolve(route, offline=...)`` is what the client calls for ``version='v4'``
+or ``Character='v3'``:
+
+1. a real (not derived) snapshot of the route in any snapshot directory wins
+   (the newest ``info.version``);
+2. else, unless ``offline``, ``{api_url}{route}/swagger.json`` is downloaded
+   once and kept as a snapshot: in the first user snapshot directory, or, when
+   none is configured, in the per-user cache directory (then searched too);
+3. else it is derived from the newest real ``latest`` through each operation's
+   ``x-alternate-versions`` (kept in memory, marked derived) and a
+   :class:`SpecDerivedWarning` says how to get the real one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+import warnings
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from . import (
+    _ROUTE_RE,
+    Snapshot,
+    SnapshotError,
+    SnapshotNotFound,
+    _configured_dirs,
+    _dirs_text,
+    _version_key,
+    list_snapshots,
+)
+from .derive import derive_route, iter_operations
+from .fetch import DEFAULT_API_URL, fetch_spec, route_url
+from .store import write_snapshot
+
+__all__ = ["SpecDerivedWarning", "default_cache_dir", "derive_snapshot", "resolve", "search_dirs"]
+
+PathLike = str | os.PathLike[str]
+
+_lock = threading.Lock()
+_fetch_lock = threading.Lock()
+_derived: dict[tuple[str, str], Snapshot] = {}
+# Fetched specs when the disk cache is off (ESI_SPEC_CACHE_DIR = False): kept for the process.
+_fetched: dict[tuple[str, str], Snapshot] = {}
+
+
+class SpecDerivedWarning(UserWarning):
+    """A route's spec was derived from ``latest`` because no real snapshot was reachable."""
+
+
+def default_cache_dir() -> Path | None:
+    """Return the directory where fetched route specs are kept when no user directory is set.
+
+    ``<ESI_SPEC_CACHE_DIR>/snapshots`` when Django settings give one,
+    ``None`` when that setting is ``False`` (no disk cache), else
+    ``$XDG_CACHE_HOME/django-esi/snapshots`` (``~/.cache/django-esi/snapshots``).
+    """
+    setting: Any = None
+    try:
+        from django.conf import settings
+
+        if settings.configured:
+            setting = getattr(settings, "ESI_SPEC_CACHE_DIR", None)
+    except ImportError:  # pragma: no cover - Django is a dependency
+        pass
+    if setting is False:
+        return None
+    if setting:
+        return Path(setting).expanduser() / "snapshots"
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base).expanduser() / "django-esi" / "snapshots"
+
+
+def _user_dirs(dirs: Iterable[PathLike] | None) -> list[Path]:
+    return [Path(d).expanduser().resolve() for d in dirs] if dirs is not None else _configured_dirs()
+
+
+def search_dirs(
+    dirs: Iterable[PathLike] | None = None, cache_dir: PathLike | None | bool = None
+) -> list[Path]:
+    """Return the user directories, plus the cache directory when no user directory is set.
+
+    ``cache_dir=None`` means :func:`default_cache_dir`, ``False`` means none.
+    The bundled directory is added by the loader after these.
+    """
+    user = _user_dirs(dirs)
+    if user:
+        return user
+    cache = _cache_dir(cache_dir)
+    return [cache.resolve()] if cache is not None else []
+
+
+def _cache_dir(cache_dir: PathLike | None | bool) -> Path | None:
+    if cache_dir is False:
+        return None
+    if cache_dir is None or cache_dir is True:
+        return default_cache_dir()
+    return Path(cache_dir).expanduser()
+
+
+def _newest_real(route: str, dirs: list[Path]) -> Snapshot | None:
+    candidates = [
+        s for s in list_snapshots(dirs) if s.format == "swagger2" and s.route == route and not s.derived
+    ]
+    if not candidates:
+        return None
+    order = {id(s): i for i, s in enumerate(candidates)}
+    return max(candidates, key=lambda s: (_version_key(s.version), -order[id(s)]))
+
+
+def derive_snapshot(latest: Snapshot, route: str) -> Snapshot:
+    """Return the in-memory snapshot of ``route`` derived from the snapshot ``latest``.
+
+    The result is cached per process (by route and the source's sha256).
+    """
+    key = (route, latest.sha256)
+    with _lock:
+        snap = _derived.get(key)
+    if snap is not None:
+        return snap
+    spec = derive_route(latest.load(), route)
+    raw = json.dumps(spec, separators=(",", ":")).encode()
+    snap = Snapshot(
+        key=f"swagger2/{route}/{latest.version}-derived",
+        format="swagger2",
+        version=latest.version,
+        path=Path(f"<{route} derived from {latest.key}>"),
+        sha256=hashlib.sha256(raw).hexdigest(),
+        route=route,
+        source={
+            "kind": "derived",
+            "from": latest.key,
+            "from_sha256": latest.sha256,
+            "method": "x-alternate-versions",
+        },
+        retrieved=None,
+        derived=True,
+        data=raw,
+    )
+    with _lock:
+        return _derived.setdefault(key, snap)
+
+
+def _fetch(route: str, target: Path | None, api_url: str, session: requests.Session | None) -> Snapshot:
+    url = route_url(route, api_url)
+    raw, meta = fetch_spec(url, session)
+    if meta["format"] != "swagger2" or meta["route"] != route:
+        raise SnapshotError(
+            f"{url} answered the spec of {meta['format']} {meta['route'] or meta['compatibility_date']}, "
+            f"not of route {route!r}"
+        )
+    source = {"kind": "live", "url": url}
+    if target is not None:
+        return write_snapshot(raw, target, source=source)
+    digest = hashlib.sha256(raw).hexdigest()
+    return Snapshot(
+        key=f"swagger2/{route}/{meta['version']}",
+        format="swagger2",
+        version=meta["version"],
+        path=Path(f"<{url}>"),
+        sha256=digest,
+        route=route,
+        source=source,
+        data=raw,
+    )
+
+
+def resolve(
+    route: str,
+    *,
+    offline: bool,
+    dirs: Iterable[PathLike] | None = None,
+    api_url: str = DEFAULT_API_URL,
+    session: requests.Session | None = None,
+    cache_dir: PathLike | None | bool = None,
+) -> Snapshot:
+    """Return the snapshot of a Swagger ``route`` (``latest``, ``legacy``, ``dev``, ``vN``).
+
+    A real snapshot in ``dirs`` (default: the configured snapshot directories),
+    the cache directory or the bundled one wins. Else, unless ``offline``,
+    download the route's spec once from ``api_url`` and keep it; else derive it
+    from the newest real ``latest`` and warn with :class:`SpecDerivedWarning`.
+
+    Raise :class:`~spec_snapshots.fetch.SnapshotFetchError` (naming URL and
+    status) when the download fails, :class:`~spec_snapshots.SnapshotNotFound`
+    when offline and nothing can be derived.
+    """
+    if not _ROUTE_RE.match(route) or route in ("_latest", "meta"):
+        raise ValueError(f"route must be latest, legacy, dev or vN (v1, v2, ...), not {route!r}")
+    searched = search_dirs(dirs, cache_dir)
+    found = _newest_real(route, searched)
+    if found is not None:
+        return found
+    if not offline:
+        target = searched[0] if searched else None
+        fetch_key = (route, api_url)
+        with _fetch_lock:
+            # Another thread may have fetched it while this one waited.
+            found = _newest_real(route, searched)
+            if found is not None:
+                return found
+            if target is None and fetch_key in _fetched:
+                return _fetched[fetch_key]
+            snap = _fetch(route, target, api_url, session)
+            if target is None:
+                _fetched[fetch_key] = snap
+        return snap
+    latest = _newest_real("latest", searched)
+    if latest is None:
+        raise SnapshotNotFound(
+            f"no snapshot of route {route!r} and no 'latest' to derive it from in {_dirs_text(searched)}"
+        )
+    snap = derive_snapshot(latest, route)
+    n_ops = sum(1 for _ in iter_operations(snap.load()))
+    warnings.warn(
+        f"No real spec of ESI route {route!r} in {_dirs_text(searched)}: using one derived offline "
+        f"from latest {latest.version} ({latest.key}) through x-alternate-versions, {n_ops} operations. "
+        f"Operations that {route} serves in an older implementation than latest are missing. "
+        f"Get the real spec with `python -m spec_snapshots update --route {route}` "
+        "(or set ESI_SPEC_OFFLINE = False to download it once).",
+        SpecDerivedWarning,
+        stacklevel=2,
+    )
+    return snap
