@@ -1,0 +1,48 @@
+"""The fake ESI and the fake EVE SSO, split as moto splits a fake service.
+
+Modules:
+
+* ``backend.py``: the fake ESI's state, no HTTP (data pack, faults, limits, journal);
+* ``routes.py``: the route table built from a spec snapshot;
+* ``app.py``: the WSGI app that answers as ESI does;
+* ``sso.py``: the fake SSO's state, no HTTP (keys, clients, codes, tokens, faults, journal);
+* ``sso_app.py``: the WSGI app that answers as EVE SSO does;
+* ``server.py``: :class:`~esi_testing.fake.server.FakeESIServer`, any WSGI app on loopback;
+* ``inprocess.py``: :class:`~esi_testing.fake.inprocess.InProcessTransport`, any WSGI app
+  behind ``responses``, so ``requests`` is answered without sockets;
+* ``faked.py``: :class:`~esi_testing.FakeESI`, the public object tying them together.
+
+Transport faults. A fake WSGI app that must not answer (a dropped connection, a
+timeout) raises one of the exceptions below instead of returning a response. Each
+transport turns it into what a client sees on a real network:
+
+===================  =====================================  ==========================================
+raised by the app    server mode (loopback socket)          in-process mode (``responses``)
+===================  =====================================  ==========================================
+``DropConnection``   the socket is closed, no response      ``requests.ConnectionError`` is raised
+``HoldConnection``   nothing is sent for ``seconds``, then  ``requests.ReadTimeout`` is raised at once
+                     the socket is closed
+===================  =====================================  ==========================================
+
+Under werkzeug's test ``Client`` the exception simply propagates.
+"""
+
+from __future__ import annotations
+
+__all__ = ["ConnectionFault", "DropConnection", "HoldConnection"]
+
+
+class ConnectionFault(Exception):
+    """Base of the exceptions a fake app raises to make its transport misbehave."""
+
+
+class DropConnection(ConnectionFault):
+    """Close the connection without sending a response."""
+
+
+class HoldConnection(ConnectionFault):
+    """Send nothing for ``seconds``, then close the connection (a client times out)."""
+
+    def __init__(self, seconds: float = 30.0) -> None:
+        super().__init__(f"hold the connection for {seconds} s")
+        self.seconds = seconds
