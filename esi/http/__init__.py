@@ -1,0 +1,71 @@
+"""The HTTP layer every ESI call goes through.
+
+Public names:
+
+- :class:`EsiRequestsClient`: the bravado HTTP client (a
+  :class:`bravado.requests_client.RequestsClient`) on one pooled session;
+  ``EsiRequestsClient(app_info_text=None, compatibility_date=None, tenant=None)``.
+- :func:`build_session`: the same session for code that talks to ESI (or SSO)
+  without bravado.
+- :class:`EsiHTTPAdapter`: the transport adapter that session mounts for
+  ``http://`` and ``https://``. Swap the bytes underneath it with
+  ``transport=`` (any :class:`requests.adapters.HTTPAdapter`).
+
+Behaviour (settings in :mod:`esi.app_settings`):
+
+- **User-Agent**: ``<app_info_text> django-esi/<version> (<ESI_USER_CONTACT_EMAIL>; +<url>)``.
+- **Headers**: with a compatibility date, every request carries
+  ``X-Compatibility-Date`` and ``X-Tenant`` (``tranquility`` or ``singularity``,
+  from the tenant given or the datasource).
+- **Timeouts**: ``(ESI_REQUESTS_CONNECT_TIMEOUT, ESI_REQUESTS_READ_TIMEOUT)``
+  unless the request gives its own; a ``None`` half of a tuple is filled in.
+- **Retries**: 502/503/504 are retried ``ESI_SERVER_ERROR_MAX_RETRIES`` times,
+  connection errors and timeouts ``ESI_CONNECTION_ERROR_MAX_RETRIES`` times, for
+  every method (as django-esi always did), waiting
+  ``ESI_SERVER_ERROR_BACKOFF_FACTOR * 2 ** (n - 1)`` seconds before retry ``n``.
+  The last failure is returned as the response (bravado raises its
+  ``HTTPError`` with status, body and headers) or raised as requests'
+  ``ConnectionError`` / ``Timeout`` (bravado wraps them in
+  ``BravadoConnectionError`` / ``BravadoTimeoutError``). TLS errors are not retried.
+- **Response cache** (``ESI_CACHE_RESPONSE``): ``GET 200`` responses are kept in
+  the Django cache while fresh (``Cache-Control: max-age`` or ``Expires``) and
+  served without a request; expired ones with an ``ETag`` are kept
+  ``ESI_CACHE_STALE_SECONDS`` longer and revalidated with ``If-None-Match``: a
+  304 returns the cached body as a 200 with the new caching headers. The key is
+  method, URL with sorted query, ``Accept-Language``, ``X-Compatibility-Date``,
+  ``X-Tenant`` and the character id of the token's ``sub`` claim: never the
+  token. A request with a token that names no character, a token in its URL,
+  its own ``If-None-Match``, or ``stream=True`` is not cached. A response
+  served from the cache (fresh or revalidated) has ``from_cache = True``.
+- **Error limit** (both eras): ``X-ESI-Error-Limit-Remain`` / ``-Reset`` of every
+  response (and any 420) are shared through the Django cache; while the
+  remaining budget is at most ``ESI_ERROR_LIMIT_THRESHOLD``, requests to that
+  host raise :class:`~esi.errors.ErrorLimitExceeded` (``retry_after`` set)
+  before anything is sent, until the reset.
+- **Rate limits** (OpenAPI era): ``X-Ratelimit-Group/-Limit/-Remaining/-Used``
+  keep a budget per group and character (``"public"`` without a token) in the
+  Django cache. A 429 with ``Retry-After`` is waited out and retried while the
+  total wait of the call stays within ``ESI_RATE_LIMIT_MAX_WAIT``; beyond it,
+  :class:`~esi.errors.RateLimitExceeded` names the group and the wait. A budget
+  known to be spent (a 429, or ``Remaining`` 0: one window) is waited for or
+  raised before sending.
+- **Logging**: with ``ESI_INFO_LOGGING_ENABLED``, one INFO line per request on
+  the ``esi.http`` logger: method, URL (tokens in a query string shown as
+  ``***``), status, elapsed time and cache ``hit``/``miss``/``revalidated``/``off``.
+  Retries log a WARNING. Headers are never logged.
+"""
+
+from __future__ import annotations
+
+from .adapter import RETRY_STATUSES, EsiHTTPAdapter
+from .session import TENANTS, EsiRequestsClient, build_session, tenant_for_datasource, user_agent
+
+__all__ = [
+    "RETRY_STATUSES",
+    "TENANTS",
+    "EsiHTTPAdapter",
+    "EsiRequestsClient",
+    "build_session",
+    "tenant_for_datasource",
+    "user_agent",
+]

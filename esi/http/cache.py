@@ -1,0 +1,218 @@
+"""The response cache: fresh ``GET 200`` responses kept in the Django cache.
+
+A response is fresh for ``Cache-Control: max-age`` (else ``Expires - Date``)
+minus its ``Age``. A fresh entry is served without a request. An expired entry
+that has an ``ETag`` is kept ``ESI_CACHE_STALE_SECONDS`` longer so that the next
+call revalidates it with ``If-None-Match``; a 304 then returns the stored body.
+
+The key is a hash of the method, the URL with its query sorted, the headers
+that select a representation (``Accept-Language``, ``X-Compatibility-Date``,
+``X-Tenant``) and the character the request is made for. The token is never
+part of it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+from dataclasses import dataclass
+from datetime import timedelta
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import requests
+from django.core.cache import caches
+from requests.structures import CaseInsensitiveDict
+from requests.utils import get_encoding_from_headers
+
+from esi.app_settings import app_settings
+
+__all__ = [
+    "CachedResponse",
+    "ResponseCache",
+    "cache_get",
+    "cache_key",
+    "cache_set",
+    "freshness_lifetime",
+    "hashed_key",
+]
+
+logger = logging.getLogger(__name__)
+
+KEY_PREFIX = "django-esi:http:v1:"
+
+#: Request headers that select a different representation of the same URL.
+VARY_HEADERS = ("Accept-Language", "X-Compatibility-Date", "X-Tenant")
+
+# Stored bodies are decoded, and a 304 must not overwrite their length.
+_DROPPED_HEADERS = frozenset({"content-length", "content-encoding", "transfer-encoding", "connection"})
+
+
+def cache_get(alias: str, key: str) -> Any:
+    """Return ``caches[alias].get(key)``; a cache outage counts as a miss (logged), never an error."""
+    try:
+        return caches[alias].get(key)
+    except Exception:  # a cache outage must not stop ESI calls
+        logger.warning("Reading %s from the cache failed", key, exc_info=True)
+        return None
+
+
+def cache_set(alias: str, key: str, value: Any, timeout: float) -> bool:
+    """Store a value for ``timeout`` seconds (at least 1); return False when the cache failed."""
+    try:
+        caches[alias].set(key, value, max(1, math.ceil(timeout)))
+    except Exception:
+        logger.warning("Writing %s to the cache failed", key, exc_info=True)
+        return False
+    return True
+
+
+def hashed_key(prefix: str, *fields: str) -> str:
+    """Return ``prefix`` + a hash of ``fields``: short and safe for every cache backend."""
+    return prefix + hashlib.sha256("\n".join(fields).encode()).hexdigest()
+
+
+def cache_key(method: str, url: str, headers: Any, character: str) -> str:
+    """Return the cache key of a request (no secret goes into it)."""
+    parts = urlsplit(url)
+    query = urlencode(sorted(parse_qsl(parts.query, keep_blank_values=True)))
+    normalized = urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path, query, ""))
+    fields = [method.upper(), normalized, *(str(headers.get(name, "")) for name in VARY_HEADERS), character]
+    return hashed_key(KEY_PREFIX, *fields)
+
+
+def _http_date(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+
+
+def _cache_control(headers: Any) -> dict[str, str]:
+    directives: dict[str, str] = {}
+    for item in str(headers.get("Cache-Control", "")).split(","):
+        name, _, value = item.strip().partition("=")
+        if name:
+            directives[name.lower()] = value.strip().strip('"')
+    return directives
+
+
+def freshness_lifetime(headers: Any, now: float) -> float | None:
+    """Return for how many seconds a response stays fresh; ``None`` when it must not be stored."""
+    directives = _cache_control(headers)
+    if "no-store" in directives:
+        return None
+    if "no-cache" in directives:
+        return 0.0
+    lifetime = 0.0
+    if "max-age" in directives:
+        try:
+            lifetime = float(int(directives["max-age"]))
+        except ValueError:
+            lifetime = 0.0
+    else:
+        expires = _http_date(headers.get("Expires"))
+        if expires is not None:
+            # Measured against the server's Date when there is one, so our clock's skew does not matter.
+            date = _http_date(headers.get("Date"))
+            lifetime = expires - (date if date is not None else now)
+    try:
+        age = float(headers.get("Age", 0) or 0)
+    except ValueError:
+        age = 0.0
+    return max(0.0, lifetime - age)
+
+
+@dataclass(frozen=True)
+class CachedResponse:
+    """A stored response: body, headers and when it stops being fresh."""
+
+    url: str
+    headers: dict[str, str]
+    content: bytes
+    fresh_until: float
+
+    @property
+    def etag(self) -> str | None:
+        """Return the stored ``ETag``."""
+        return CaseInsensitiveDict(self.headers).get("ETag")
+
+    def is_fresh(self, now: float) -> bool:
+        """Return True while the response may be served without asking ESI."""
+        return now < self.fresh_until
+
+    def to_response(self, request: requests.PreparedRequest, connection: Any = None) -> requests.Response:
+        """Return the stored response as a ``200`` :class:`requests.Response`."""
+        response = requests.Response()
+        response.status_code = 200
+        response.reason = "OK"
+        response.headers = CaseInsensitiveDict(self.headers)
+        response._content = self.content
+        response._content_consumed = True
+        response.encoding = get_encoding_from_headers(response.headers)
+        response.url = request.url or self.url
+        response.request = request
+        response.connection = connection
+        response.elapsed = timedelta(0)
+        response.from_cache = True  # type: ignore[attr-defined]
+        return response
+
+    def revalidated(self, not_modified: requests.Response, now: float) -> CachedResponse:
+        """Return this entry refreshed by a 304's headers."""
+        headers = dict(self.headers)
+        headers.update(_storable_headers(not_modified.headers))
+        lifetime = freshness_lifetime(not_modified.headers, now)
+        fresh_until = now + (lifetime or 0.0)
+        return CachedResponse(url=self.url, headers=headers, content=self.content, fresh_until=fresh_until)
+
+
+def _storable_headers(headers: Any) -> dict[str, str]:
+    return {name: value for name, value in headers.items() if name.lower() not in _DROPPED_HEADERS}
+
+
+class ResponseCache:
+    """Read and write :class:`CachedResponse` entries in a Django cache."""
+
+    def __init__(self, alias: str = "default") -> None:
+        self.alias = alias
+
+    def get(self, key: str) -> CachedResponse | None:
+        """Return the entry under ``key``, or None (a broken cache counts as a miss)."""
+        data = cache_get(self.alias, key)
+        if not isinstance(data, dict):
+            return None
+        try:
+            return CachedResponse(**data)
+        except TypeError:
+            return None
+
+    def entry_for(self, response: requests.Response, now: float) -> CachedResponse | None:
+        """Return what to store for a ``200`` response, or None when it may not be stored."""
+        lifetime = freshness_lifetime(response.headers, now)
+        if lifetime is None:
+            return None
+        return CachedResponse(
+            url=response.url,
+            headers=_storable_headers(response.headers),
+            content=response.content,
+            fresh_until=now + lifetime,
+        )
+
+    def set(self, key: str, entry: CachedResponse, now: float) -> bool:
+        """Store an entry for as long as it is fresh, plus the revalidation window when it has an ETag."""
+        timeout = max(0.0, entry.fresh_until - now)
+        if entry.etag:
+            timeout += float(app_settings.ESI_CACHE_STALE_SECONDS)
+        if timeout < 1:
+            return False
+        data = {
+            "url": entry.url,
+            "headers": entry.headers,
+            "content": entry.content,
+            "fresh_until": entry.fresh_until,
+        }
+        return cache_set(self.alias, key, data, timeout)

@@ -1,0 +1,84 @@
+"""Helpers of the esi.http tests: a recording transport, a fake clock and unique hosts."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable, Mapping
+from io import BytesIO
+from typing import Any
+
+import jwt
+from requests.adapters import HTTPAdapter
+from urllib3.response import HTTPResponse
+
+
+def unique_esi_url() -> str:
+    """Return a base URL on a host of its own, so no cached state leaks between tests."""
+    return f"https://esi-{uuid.uuid4().hex[:12]}.test/latest/"
+
+
+class Sleeps(list):
+    """A sleep function that records the waits instead of waiting."""
+
+    def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+
+class Clock:
+    """A wall clock the test moves by hand (and that ``Sleeps`` can advance)."""
+
+    def __init__(self, now: float = 1_900_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+Answer = int | tuple[int, Mapping[str, str], Any] | Exception
+
+
+class RecordingTransport(HTTPAdapter):
+    """A transport that answers from a script and records what it was asked."""
+
+    def __init__(self, answers: Iterable[Answer]) -> None:
+        super().__init__()
+        self.answers = list(answers)
+        self.calls: list[dict[str, Any]] = []
+
+    def send(self, request, stream=False, timeout=None, verify=True, cert=None, proxies=None):  # noqa: D401
+        self.calls.append({"url": request.url, "headers": dict(request.headers), "timeout": timeout})
+        answer = self.answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        status, headers, body = (answer, {}, {}) if isinstance(answer, int) else answer
+        content = body if isinstance(body, bytes) else json.dumps(body).encode()
+        raw = HTTPResponse(
+            body=BytesIO(content),
+            headers={"Content-Type": "application/json", **headers},
+            status=status,
+            preload_content=False,
+        )
+        return self.build_response(request, raw)
+
+
+def make_jwt(character_id: int, **claims: Any) -> str:
+    """Return an (unsigned-for-us) EVE-style access token naming a character."""
+    payload = {
+        "sub": f"CHARACTER:EVE:{character_id}",
+        "name": "Test Pilot",
+        "scp": ["esi-assets.read_assets.v1"],
+    }
+    payload.update(claims)
+    return jwt.encode(payload, "not-a-real-key", algorithm="HS256")
+
+
+def bearer(token: str) -> dict[str, str]:
+    """Return the Authorization header of a token."""
+    return {"Authorization": f"Bearer {token}"}
+
+
+__all__ = ["Clock", "RecordingTransport", "Sleeps", "bearer", "make_jwt", "unique_esi_url"]
