@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-services lint docs bench clean
+.PHONY: demo test test-services test-browser lint docs bench clean
 
 $(VENV)/.installed: setup.py pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,10 @@ test: $(VENV)/.installed
 ## test-services: the suite against PostgreSQL and Redis on 127.0.0.1
 test-services: $(VENV)/.installed
 	ESI_TEST_DATABASE=postgres ESI_TEST_CACHE=redis $(PY) -m pytest $(PYTEST_ARGS)
+
+## test-browser: walk the demo in headless Chromium (Debian's chromium package); screenshots go to docs/screenshots/
+test-browser: $(VENV)/.installed
+	$(PY) -m pytest tests/browser $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

@@ -60,7 +60,8 @@ setup(
     extras_require={
         "testing": TESTING,
         "docs": DOCS,
-        "dev": TESTING + DOCS + LINT + ["tox>=4", "psycopg[binary]>=3.1", "redis>=5.0"],
+        # playwright drives the system Chromium in the browser test; it never downloads a browser.
+        "dev": TESTING + DOCS + LINT + ["tox>=4", "psycopg[binary]>=3.1", "redis>=5.0", "playwright>=1.40"],
     },
     entry_points={"pytest11": ["esi_testing = esi_testing.plugin"]},
     classifiers=[
