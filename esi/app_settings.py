@@ -203,6 +203,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Client",
     ),
     Setting(
+        "ESI_CACHE_STALE_SECONDS",
+        3600,
+        "How long an expired cached response that has an ``ETag`` is kept, so "
+        "that the next call revalidates it (a 304 returns the cached body).",
+        "Client",
+    ),
+    Setting(
         "ESI_LANGUAGES",
         None,
         "The languages of ``results_localized()`` when none are given. "

@@ -124,6 +124,11 @@ class ErrorLimitExceeded(ESILimitError):
 class RateLimitExceeded(ESILimitError):
     """ESI answered 429 and asked us to wait longer than ``ESI_RATE_LIMIT_MAX_WAIT``."""
 
+    def __init__(self, message: str, retry_after: float | None = None, group: str | None = None) -> None:
+        super().__init__(message, retry_after)
+        #: The rate-limit group (``X-Ratelimit-Group``) whose budget is spent, when known.
+        self.group = group
+
 
 class ResponseValidationError(DjangoEsiException):
     """A response body does not match the operation's response schema."""
