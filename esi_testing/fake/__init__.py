@@ -29,7 +29,13 @@ Under werkzeug's test ``Client`` the exception simply propagates.
 
 from __future__ import annotations
 
-__all__ = ["ConnectionFault", "DropConnection", "HoldConnection"]
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+__all__ = ["ConnectionFault", "DropConnection", "HoldConnection", "Switchable"]
+
+_S = TypeVar("_S", bound="Switchable")
 
 
 class ConnectionFault(Exception):
@@ -46,3 +52,30 @@ class HoldConnection(ConnectionFault):
     def __init__(self, seconds: float = 30.0) -> None:
         super().__init__(f"hold the connection for {seconds} s")
         self.seconds = seconds
+
+
+class Switchable:
+    """Something with idempotent ``start()``/``stop()`` that is also a context manager and a decorator."""
+
+    def start(self) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def stop(self) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def __enter__(self: _S) -> _S:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def __call__(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        """Decorate a function so that it runs started, and stopped afterwards."""
+
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with self:
+                return func(*args, **kwargs)
+
+        return wrapper
