@@ -1,0 +1,368 @@
+"""The models of django-esi: scopes, SSO tokens, and pending logins."""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from django.conf import settings
+from django.db import connections, models, router, transaction
+from django.utils import timezone
+
+from . import signals, sso
+from .app_settings import app_settings
+from .errors import (
+    InvalidGrant,
+    NotRefreshableTokenError,
+    SSOError,
+    TokenExpiredError,
+    TokenInvalidError,
+)
+from .managers import CallbackRedirectManager, TokenManager
+
+if TYPE_CHECKING:
+    from bravado.client import SwaggerClient
+
+__all__ = ["CallbackRedirect", "Scope", "Token", "default_expiry"]
+
+logger = logging.getLogger(__name__)
+
+#: What SSO v1 tokens lived, and what a token made by hand is assumed to live.
+ASSUMED_TOKEN_LIFETIME = datetime.timedelta(seconds=1170)
+
+
+def default_expiry() -> datetime.datetime:
+    """Return the expiry of a token whose real expiry is unknown (one made by hand)."""
+    return timezone.now() + ASSUMED_TOKEN_LIFETIME
+
+
+class Scope(models.Model):
+    """An access scope granted by EVE SSO."""
+
+    name = models.CharField(max_length=100, unique=True, help_text="The official EVE name for the scope.")
+    help_text = models.TextField(help_text="The official EVE description of the scope.")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def friendly_name(self) -> str:
+        """Return the readable part of the name: ``read_skills`` for ``esi-skills.read_skills.v1``."""
+        return self.friendly_name_of(self.name)
+
+    @staticmethod
+    def friendly_name_of(name: str) -> str:
+        """Return the readable part of a scope name."""
+        try:
+            return re.sub("_", " ", name.split(".")[1]).strip()
+        except IndexError:
+            return name
+
+
+class _RefreshLocks:
+    """One lock per token row, for the threads of this process.
+
+    The locks are dropped when no thread holds or waits for them, so the table
+    does not grow with the number of tokens ever refreshed.
+    """
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._locks: dict[tuple[str, int], tuple[threading.Lock, int]] = {}
+
+    @contextmanager
+    def hold(self, key: tuple[str, int]) -> Iterator[None]:
+        with self._guard:
+            lock, users = self._locks.get(key, (threading.Lock(), 0))
+            self._locks[key] = (lock, users + 1)
+        try:
+            with lock:
+                yield
+        finally:
+            with self._guard:
+                lock, users = self._locks[key]
+                if users == 1:
+                    del self._locks[key]
+                else:
+                    self._locks[key] = (lock, users - 1)
+
+
+_refresh_locks = _RefreshLocks()
+
+#: The fields a refresh writes; they are saved together in one UPDATE.
+_REFRESHED_FIELDS = ("access_token", "refresh_token", "expiry", "character_name", "character_owner_hash")
+
+
+class Token(models.Model):
+    """An EVE SSO token: the character, its scopes, and the access and refresh tokens.
+
+    Rows from SSO v1 (django-esi 2.x) keep working: their access token is
+    refreshed on first use.
+    """
+
+    created = models.DateTimeField(auto_now_add=True)
+    access_token = models.TextField(help_text="The access token granted by SSO.", editable=False)
+    refresh_token = models.TextField(
+        blank=True,
+        default="",
+        help_text="A re-usable token to generate new access tokens upon expiry.",
+        editable=False,
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        blank=True,
+        null=True,
+        help_text="The user to whom this token belongs.",
+    )
+    character_id = models.BigIntegerField(
+        db_index=True, help_text="The ID of the EVE character who authenticated by SSO."
+    )
+    character_name = models.CharField(
+        max_length=100, help_text="The name of the EVE character who authenticated by SSO."
+    )
+    token_type = models.CharField(
+        max_length=100,
+        choices=(("Character", "Character"), ("Corporation", "Corporation")),
+        default="Character",
+        help_text="The applicable range of the token.",
+    )
+    character_owner_hash = models.CharField(
+        max_length=254,
+        help_text=(
+            "The unique string identifying this character and its owning EVE "
+            "account. Changes if the owning account changes."
+        ),
+    )
+    scopes = models.ManyToManyField(Scope, blank=True, help_text="The access scopes granted by this token.")
+    expiry = models.DateTimeField(
+        default=default_expiry,
+        db_index=True,
+        editable=False,
+        help_text="When the access token expires (the JWT's exp).",
+    )
+
+    objects: ClassVar[TokenManager] = TokenManager()
+
+    def __str__(self) -> str:
+        return f"{self.character_name} - {', '.join(sorted(s.name for s in self.scopes.all()))}"
+
+    def __repr__(self) -> str:
+        return f"<{self.__class__.__name__}(id={self.pk}): {self.character_id}, {self.character_name}>"
+
+    @property
+    def can_refresh(self) -> bool:
+        """Return whether the token has a refresh token."""
+        return bool(self.refresh_token)
+
+    @property
+    def expires(self) -> datetime.datetime:
+        """Return when the access token expires (2.x name of :attr:`expiry`)."""
+        return self.expiry
+
+    @property
+    def expired(self) -> bool:
+        """Return whether the access token expired, or will within ``ESI_TOKEN_REFRESH_LEEWAY`` seconds."""
+        return self._is_expired(self.expiry)
+
+    def valid_access_token(self) -> str:
+        """Return an access token good for an ESI call, refreshing it first when needed.
+
+        Example::
+
+            skills = esi.client.Skills.get_characters_character_id_skills(
+                character_id=token.character_id, token=token.valid_access_token()
+            ).results()
+
+        Raise :class:`~esi.errors.TokenExpiredError` when the token expired and
+        has no refresh token, :class:`~esi.errors.TokenInvalidError` when SSO
+        refused the refresh (the token is then deleted), and
+        :class:`~esi.errors.SSOUnavailable` when SSO could not be reached
+        (the token is kept).
+        """
+        if self.expired:
+            if not self.can_refresh:
+                raise TokenExpiredError(f"{self!r} expired and has no refresh token")
+            self.refresh()
+        return self.access_token
+
+    def refresh(self, session: Any = None, auth: Any = None) -> None:
+        """Get a new access token from SSO and save it with the rotated refresh token.
+
+        Safe to call from many threads and processes at once: exactly one of
+        them calls SSO, the others wait and take its result.
+
+        - Threads of one process queue on a per-row lock, so only the first
+          calls SSO.
+        - Across processes, on databases that lock rows (PostgreSQL, MySQL,
+          Oracle) the row is read ``SELECT ... FOR UPDATE`` in a transaction
+          that lasts until the new tokens are saved, so other processes wait
+          for the row and then see the new tokens.
+        - SQLite has no row locks, and holding its database-wide write lock
+          over an HTTP call would stall every writer, so there the write is a
+          compare-and-swap instead: ``UPDATE ... WHERE refresh_token = <the one
+          sent>``. Two processes may then both call SSO; the loser's
+          ``invalid_grant`` (or its lost swap) is recognised because the row's
+          refresh token changed, and it takes the winner's tokens. Nothing is
+          deleted or lost, at the cost of one extra SSO call.
+
+        Whoever holds the lock first re-reads the row: when its access token
+        differs from this instance's, another worker refreshed meanwhile and
+        its result is used without calling SSO.
+
+        ``session`` and ``auth`` are accepted for django-esi 2.x compatibility
+        and ignored. Raise :class:`~esi.errors.NotRefreshableTokenError`,
+        :class:`~esi.errors.TokenInvalidError` (the token was deleted, and
+        ``token_invalidated`` sent) or :class:`~esi.errors.SSOError` /
+        :class:`~esi.errors.SSOUnavailable` (the token was kept).
+        """
+        if not self.can_refresh:
+            raise NotRefreshableTokenError(f"{self!r} has no refresh token")
+        db = router.db_for_write(Token, instance=self)
+        row_locks = connections[db].features.has_select_for_update
+        error: Exception | None = None
+        with _refresh_locks.hold((db, self.pk)):
+            with transaction.atomic(using=db) if row_locks else nullcontext():
+                rows = Token.objects.using(db).filter(pk=self.pk)
+                current = (rows.select_for_update() if row_locks else rows).values(*_REFRESHED_FIELDS).first()
+                if current is None:
+                    outcome = "gone"
+                elif current["access_token"] != self.access_token and not self._is_expired(current["expiry"]):
+                    outcome = "adopt"  # another worker refreshed meanwhile
+                else:
+                    try:
+                        outcome = self._refresh_from_sso(db, current["refresh_token"])
+                    except SSOError as exc:
+                        # raised outside the transaction, so the rotated refresh token stays saved
+                        error, outcome = exc, "failed"
+            if outcome == "adopt":
+                self._adopt(db)
+        if error is not None:
+            raise error
+        if outcome == "refreshed":
+            logger.debug("Refreshed %r", self)
+            signals.token_refreshed.send(sender=Token, token=self)
+        elif outcome == "gone":
+            raise TokenInvalidError(f"{self!r} no longer exists")
+        elif outcome != "adopt":
+            logger.info("Deleted %r: %s", self, outcome)
+            signals.token_invalidated.send(sender=Token, token=self, reason=outcome)
+            raise TokenInvalidError(f"{self!r} is invalid ({outcome}) and was deleted")
+
+    @staticmethod
+    def _is_expired(expiry: datetime.datetime) -> bool:
+        return expiry <= timezone.now() + datetime.timedelta(seconds=app_settings.ESI_TOKEN_REFRESH_LEEWAY)
+
+    def _refresh_from_sso(self, db: str, sent: str) -> str:
+        """Call SSO with ``sent`` and store the result.
+
+        Return "refreshed", "adopt" (another process won the race), or the
+        reason the token was deleted ("invalid_grant", "owner_changed").
+        """
+        rows = Token.objects.using(db).filter(pk=self.pk, refresh_token=sent)
+        try:
+            new = sso.refresh(sent)
+        except InvalidGrant:
+            if not rows.exists():  # another process used it first (SQLite)
+                return "adopt"
+            return self._invalidate(db, sent, "invalid_grant")
+        except SSOError as exc:
+            rotated = getattr(exc, "rotated_refresh_token", None)
+            if rotated and rotated != sent:
+                # SSO answered but the access token cannot be trusted or checked:
+                # keep the rotated refresh token so the token survives.
+                rows.update(refresh_token=rotated)
+                self.refresh_token = rotated
+            logger.warning("Refresh of %r failed, token kept: %s", self, exc)
+            raise
+        if new.character_owner_hash != self.character_owner_hash:
+            return self._invalidate(db, sent, "owner_changed")
+        values = {
+            "access_token": new.access_token,
+            "refresh_token": new.refresh_token or sent,
+            "expiry": new.expiry,
+            "character_name": new.character_name,
+            "character_owner_hash": new.character_owner_hash,
+        }
+        if not rows.update(**values):
+            return "adopt"  # another process swapped first (SQLite); its tokens win
+        for name, value in values.items():
+            setattr(self, name, value)
+        return "refreshed"
+
+    def _adopt(self, db: str) -> None:
+        """Take the tokens another worker stored."""
+        current = Token.objects.using(db).filter(pk=self.pk).values(*_REFRESHED_FIELDS).first()
+        if current is None:
+            raise TokenInvalidError(f"{self!r} was invalidated by another worker")
+        for name, value in current.items():
+            setattr(self, name, value)
+
+    def _invalidate(self, db: str, sent: str, reason: str) -> str:
+        """Delete the token if it still holds ``sent``; return the reason, or "adopt" when it changed."""
+        deleted, _ = Token.objects.using(db).filter(pk=self.pk, refresh_token=sent).delete()
+        return reason if deleted else "adopt"
+
+    def revoke(self) -> None:
+        """Revoke the refresh token at SSO; the row is kept (delete it yourself).
+
+        Raise :class:`~esi.errors.SSOUnavailable` or :class:`~esi.errors.SSOError`
+        when SSO did not confirm.
+        """
+        if self.refresh_token:
+            sso.revoke(self.refresh_token)
+            logger.info("Revoked the refresh token of %r", self)
+
+    def get_esi_client(self, **kwargs: Any) -> SwaggerClient:
+        """Return an ESI client authenticated with this token.
+
+        ``kwargs`` go to :func:`esi.clients.esi_client_factory` (versions, ``spec_file``...).
+        """
+        from .clients import esi_client_factory
+
+        return esi_client_factory(token=self, **kwargs)
+
+    @classmethod
+    def get_token(cls, character_id: int, scopes: Any) -> Token | bool:
+        """Return a token of the character carrying all ``scopes``, or False when there is none."""
+        return cls.objects.filter(character_id=character_id).require_scopes(scopes).first() or False
+
+
+class CallbackRedirect(models.Model):
+    """A login in progress: its state, where to go back to, and the token it produced."""
+
+    session_key = models.CharField(
+        max_length=254,
+        unique=True,
+        help_text="Session key identifying the session this redirect was created for.",
+    )
+    url = models.TextField(default="/", help_text="The internal URL to redirect this callback towards.")
+    state = models.CharField(max_length=128, help_text="OAuth2 state string representing this session.")
+    code_verifier = models.CharField(
+        max_length=128,
+        blank=True,
+        default="",
+        editable=False,
+        help_text="PKCE code verifier of this login (empty without PKCE).",
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    token = models.ForeignKey(
+        Token,
+        on_delete=models.CASCADE,
+        blank=True,
+        null=True,
+        help_text="Token generated by a completed code exchange from callback processing.",
+    )
+
+    objects: ClassVar[CallbackRedirectManager] = CallbackRedirectManager()
+
+    def __str__(self) -> str:
+        return f"{self.session_key}: {self.url}"
+
+    def __repr__(self) -> str:
+        return f"<{self.__class__.__name__}(pk={self.pk}): {self.session_key} to {self.url}>"

@@ -1,0 +1,31 @@
+"""Celery tasks of django-esi; each calls one manager method (beat schedule: see the SSO docs)."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from .errors import SSOUnavailable
+from .models import CallbackRedirect, Token
+
+__all__ = ["cleanup_callbackredirect", "cleanup_token", "refresh_token"]
+
+
+@shared_task
+def cleanup_callbackredirect(max_age: int | None = None) -> int:
+    """Delete logins older than ``max_age`` seconds (default ``ESI_CALLBACK_REDIRECT_MAX_AGE``, 300)."""
+    return CallbackRedirect.objects.delete_stale(max_age)
+
+
+@shared_task
+def cleanup_token(limit: int | None = None) -> dict[str, int]:
+    """Refresh expired tokens in batches (at most ``limit``); delete those SSO refuses.
+
+    An SSO outage deletes nothing: the run stops early and the next one goes on.
+    """
+    return Token.objects.refresh_expired(limit=limit)
+
+
+@shared_task(autoretry_for=(SSOUnavailable,), retry_backoff=30, retry_backoff_max=600, max_retries=5)
+def refresh_token(token_pk: int) -> str:
+    """Refresh one token; retried with backoff while SSO is unavailable."""
+    return Token.objects.refresh_pk(token_pk)
