@@ -1,0 +1,542 @@
+"""The fake ESI as a WSGI app: validate each request against the spec, answer as ESI does.
+
+``make_app(backend)`` returns a werkzeug WSGI application over a
+:class:`~esi_testing.fake.backend.FakeBackend`. It serves every operation of the
+backend's snapshots and speaks ESI's errors and headers:
+
+* unknown route: 404 ``{"error": "Not found"}``; a bad, missing or
+  out-of-enum parameter (``datasource`` other than ``tranquility`` included):
+  400 ``{"error": "..."}`` naming the parameter;
+* ``X-Compatibility-Date`` (OpenAPI era): missing, ESI serves its oldest date,
+  so the fake serves its oldest OpenAPI snapshot; a date picks the newest
+  snapshot not after it; a malformed date or one in the future: 400;
+* auth: no token 401 ``authorization not provided``; a token not signed by
+  the fake SSO 401; an expired token 403 ``token is expired``
+  (``sso_status`` 401); a missing scope 403 ``token not valid for scope``; a
+  ``character_id`` in the path that is not the token's character 403;
+* data: recorded (the data pack) first, then generated, or 404 in strict mode;
+  list bodies paged with ``X-Pages`` (a page past the end: 404 ``Requested page
+  does not exist!``), cursor paging (``before``/``after``/``limit``) on OpenAPI
+  operations with ``x-pagination``;
+* ``language`` / ``Accept-Language`` and ``Content-Language``; an unknown
+  language 400;
+* ``Expires``, ``Cache-Control``, ``Last-Modified``, ``ETag``; ``If-None-Match``
+  304;
+* error limit (``X-ESI-Error-Limit-Remain``/``-Reset``, 420 once spent) on
+  routes without ``x-rate-limit``; rate limits (``X-Ratelimit-*``, 429 with
+  ``Retry-After``) on routes with it;
+* injected faults; a dropped connection raises
+  :class:`~esi_testing.fake.DropConnection` and a timeout
+  :class:`~esi_testing.fake.HoldConnection` out of the app, for the transport
+  to act out.
+
+Control endpoints (not journaled, no limits): ``POST /_fake/reset``,
+``GET/POST/DELETE /_fake/data``, ``GET/POST/DELETE /_fake/faults``,
+``GET/DELETE /_fake/journal``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+import time
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timezone
+from typing import Any
+
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import http_date, parse_accept_header, parse_date, quote_etag, unquote_etag
+from werkzeug.wrappers import Request, Response
+
+from esi_testing.fake import DropConnection
+from esi_testing.fake.backend import FakeBackend, Fault, JournalEntry, TokenRejected
+from esi_testing.fake.datapack import NON_DATA_PARAMS, Record
+from esi_testing.fake.routes import Param, Route, RouteNotFound
+
+__all__ = ["FakeESIApp", "make_app"]
+
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+ERROR_LIMITED = (
+    "This software has exceeded the error limit for ESI. If you are a user, please contact the maintainer "
+    "of this software. If you are a developer/maintainer, please make a greater effort in the future to "
+    "receive valid responses."
+)
+_FAULT_BODIES = {
+    500: {"error": "Internal server error"},
+    502: {"error": "Bad gateway"},
+    503: {"error": "Service unavailable"},
+    504: {"error": "Timeout contacting tranquility", "timeout": 10},
+}
+
+
+class _Answer(Exception):
+    """Stop handling a request with this status and ESI error body."""
+
+    def __init__(
+        self, status: int, body: Any, headers: Mapping[str, str] | None = None, source: str = "error"
+    ):
+        super().__init__(status)
+        self.status = status
+        self.body = body
+        self.headers = dict(headers or {})
+        self.source = source
+
+
+def _error(status: int, message: str, **extra: Any) -> _Answer:
+    return _Answer(status, {"error": message, **extra})
+
+
+class FakeESIApp:
+    """A WSGI app answering like ESI from a :class:`FakeBackend`."""
+
+    def __init__(self, backend: FakeBackend) -> None:
+        self.backend = backend
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        request = Request(environ)
+        if request.path.startswith("/_fake/") or request.path == "/_fake":
+            response = self.control(request)
+        else:
+            response = self.serve(request)
+        return response(environ, start_response)
+
+    # --- ESI ------------------------------------------------------------------
+
+    def serve(self, request: Request) -> Response:
+        """Answer one ESI request."""
+        backend = self.backend
+        path = request.path
+        date = request.headers.get("X-Compatibility-Date")
+        route: Route | None = None
+        raw_path: dict[str, str] = {}
+        headers: dict[str, str] = {}
+        state: dict[str, Any] = {"character_id": None, "source": "error"}
+        user = request.remote_addr or "127.0.0.1"
+        try:
+            try:
+                route, raw_path = backend.route_for(
+                    request.method, path, date if date and _DATE_RE.match(date) else None
+                )
+            except RouteNotFound:
+                route = None
+            if route is None or route.rate_limit is None:
+                if backend.error_limited():
+                    raise _Answer(420, {"error": ERROR_LIMITED})
+            fault = backend.fault_for(route, path)
+            if fault is not None:
+                self._strike(fault)
+            if route is None:
+                raise _error(404, "Not found")
+            if route.table.format == "openapi3":
+                self._check_date(date)
+            claims = self._authorize(request, route, raw_path) if route.secured else None
+            if claims is not None:
+                state["character_id"] = _character_id(claims)
+                user = f"{claims.get('azp', '')}:{state['character_id']}"
+            if route.rate_limit is not None:
+                remaining, retry = backend.rate_limit_state(route, user)
+                if remaining <= 0:
+                    raise _Answer(
+                        429, {"error": "Too many requests"}, {"Retry-After": str(max(1, math.ceil(retry)))}
+                    )
+            params = self._params(request, route, raw_path)
+            language = self._language(request, route, params)
+            status, body, headers, source = self._data(route, params, language)
+            state["source"] = source
+            status, body, headers = self._shape(request, route, params, status, body, headers)
+            if route.localized and language:
+                headers.setdefault("Content-Language", language)
+        except _Answer as answer:
+            status, body, headers = answer.status, answer.body, answer.headers
+            state["source"] = answer.source
+        return self._finish(request, route, date, user, status, body, headers, state)
+
+    def _strike(self, fault: Fault) -> None:
+        if fault.latency:
+            time.sleep(float(fault.latency))
+        if fault.drop:
+            raise DropConnection(
+                f"injected fault: connection dropped ({fault.operation or fault.path or '*'})"
+            )
+        if fault.status is not None:
+            status = int(fault.status)
+            body = _FAULT_BODIES.get(status, {"error": f"Injected fault {status}"})
+            raise _Answer(status, body, source="fault")
+
+    def _check_date(self, date: str | None) -> None:
+        if date is None:
+            return
+        if not _DATE_RE.match(date):
+            raise _error(400, f"Invalid X-Compatibility-Date {date!r}: expected a date as YYYY-MM-DD")
+        today = datetime.fromtimestamp(self.backend.clock(), tz=timezone.utc).strftime("%Y-%m-%d")
+        if date > today:
+            raise _error(400, f"Invalid X-Compatibility-Date {date!r}: the date is in the future")
+
+    def _authorize(self, request: Request, route: Route, raw_path: Mapping[str, str]) -> dict[str, Any]:
+        auth = request.headers.get("Authorization", "")
+        token = auth[7:].strip() if auth[:7].lower() == "bearer " else request.args.get("token")
+        if not token:
+            raise _error(401, "authorization not provided")
+        try:
+            claims = self.backend.verify_token(token)
+        except TokenRejected as exc:
+            raise _Answer(exc.status, exc.body) from exc
+        granted = claims.get("scp") or []
+        granted = {granted} if isinstance(granted, str) else set(granted)
+        if not set(route.scopes) & granted:
+            raise _error(403, "token not valid for scope")
+        path_character = raw_path.get("character_id")
+        if path_character is not None and str(_character_id(claims)) != path_character:
+            raise _error(403, "token is not valid for the character_id in the path")
+        return claims
+
+    def _params(self, request: Request, route: Route, raw_path: Mapping[str, str]) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for param in route.params:
+            if param.location == "path":
+                raw: Any = raw_path.get(param.name)
+            elif param.location == "query":
+                raw = request.args.getlist(param.name) or None
+                if raw is not None and not (param.schema.get("type") == "array" and len(raw) > 1):
+                    raw = raw[0]
+            elif param.location == "header":
+                if param.name == "Accept-Language":
+                    continue
+                raw = request.headers.get(param.name)
+            elif param.location == "body":
+                raw = self._body(request, param)
+                if raw is not None:
+                    values[param.name if route.table.format == "swagger2" else "body"] = raw
+                    self._validate(route, param, raw)
+                continue
+            else:  # formData and cookies are not part of ESI
+                continue
+            if raw is None:
+                if param.required:
+                    raise _error(400, f"Missing required parameter {param.name!r}")
+                if "default" in param.schema and param.location == "query":
+                    values[param.name] = param.schema["default"]
+                continue
+            value = _coerce(param, raw)
+            self._validate(route, param, value)
+            values[param.name] = value
+        return values
+
+    def _body(self, request: Request, param: Param) -> Any:
+        data = request.get_data(cache=True)
+        if not data:
+            if param.required:
+                raise _error(400, f"Missing required parameter {param.name!r} (the request body)")
+            return None
+        try:
+            return json.loads(data)
+        except ValueError as exc:
+            raise _error(400, f"Invalid {param.name}: the request body is not JSON ({exc})") from exc
+
+    def _validate(self, route: Route, param: Param, value: Any) -> None:
+        error = next(iter(route.table.validator(param.schema).iter_errors(value)), None)
+        if error is not None:
+            where = "".join(f"[{p}]" for p in error.absolute_path)
+            raise _error(400, f"Invalid {param.name}{where}: {error.message}")
+
+    def _language(self, request: Request, route: Route, params: Mapping[str, Any]) -> str | None:
+        if not route.localized:
+            return None
+        if "language" in params and request.args.get("language"):
+            return str(params["language"])
+        header = request.headers.get("Accept-Language")
+        if not header:
+            return str(params.get("language") or "en")
+        accepted = parse_accept_header(header, LanguageAccept)
+        best = accepted.best_match(list(route.languages))
+        if best is None:
+            raise _error(
+                400, f"Invalid Accept-Language {header!r}: expected one of {', '.join(route.languages)}"
+            )
+        return best
+
+    def _data(
+        self, route: Route, params: Mapping[str, Any], language: str | None
+    ) -> tuple[int, Any, dict[str, str], str]:
+        data_params = {k: v for k, v in params.items() if k not in NON_DATA_PARAMS}
+        if route.table.format == "swagger2":
+            body_param = next((p.name for p in route.params if p.location == "body"), None)
+            if body_param and body_param in data_params:
+                data_params["body"] = data_params.pop(body_param)
+        record = self.backend.lookup(route, {**data_params, **_page_param(params)}, language)
+        if record is not None:
+            return record.status, record.body, dict(record.headers), "recorded"
+        if self.backend.strict:
+            raise _error(
+                404, f"No data recorded for {route.key} with {json.dumps(data_params, sort_keys=True)}"
+            )
+        if route.response_schema is None:
+            return route.success_status, None, {}, "generated"
+        hints = {k: v for k, v in data_params.items() if k != "body"}
+        body = self.backend.generated(route, data_params, language, hints)
+        return route.success_status, body, {}, "generated"
+
+    def _shape(
+        self,
+        request: Request,
+        route: Route,
+        params: Mapping[str, Any],
+        status: int,
+        body: Any,
+        headers: dict[str, str],
+    ) -> tuple[int, Any, dict[str, str]]:
+        if status >= 300:
+            return status, body, headers
+        if route.paged and isinstance(body, list) and "X-Pages" not in headers:
+            size = max(1, self.backend.page_size)
+            pages = max(1, math.ceil(len(body) / size))
+            page = int(params.get("page") or 1)
+            if page > pages:
+                raise _error(404, "Requested page does not exist!")
+            body = body[(page - 1) * size : page * size]
+            headers["X-Pages"] = str(pages)
+        if route.cursor and isinstance(body, dict):
+            body = _cursor_page(route, body, params)
+        return status, body, headers
+
+    def _finish(
+        self,
+        request: Request,
+        route: Route | None,
+        date: str | None,
+        user: str,
+        status: int,
+        body: Any,
+        headers: dict[str, str],
+        state: dict[str, Any],
+    ) -> Response:
+        backend = self.backend
+        payload = b"" if body is None and status in (204, 304) else _dump(body)
+        if status < 300 and request.method == "GET":
+            self._caching(route, headers, payload)
+            if status == 200 and _not_modified(request, headers):
+                status, payload = 304, b""
+        if route is not None and route.rate_limit is not None:
+            spec = backend.rate_limit_of(route)
+            cost = backend.spend_tokens(route, user, status) if status != 429 else 0
+            remaining, _ = backend.rate_limit_state(route, user)
+            assert spec is not None
+            headers.update(
+                {
+                    "X-Ratelimit-Group": spec[0],
+                    "X-Ratelimit-Limit": f"{spec[1]}/{spec[3]}",
+                    "X-Ratelimit-Remaining": str(max(0, remaining)),
+                    "X-Ratelimit-Used": str(cost),
+                }
+            )
+        else:
+            if status >= 400 and status != 420:
+                backend.count_error()
+            remain, reset = backend.error_limit_status()
+            headers["X-ESI-Error-Limit-Remain"] = str(remain)
+            headers["X-ESI-Error-Limit-Reset"] = str(reset)
+        response = Response(payload, status=status, headers=headers)
+        if payload:
+            response.headers["Content-Type"] = "application/json; charset=UTF-8"
+        else:
+            response.headers.pop("Content-Type", None)
+        backend.record(
+            JournalEntry(
+                time=backend.clock(),
+                method=request.method,
+                path=request.path,
+                query={k: request.args.getlist(k) for k in request.args},
+                headers={k: v for k, v in request.headers.items() if k.lower() != "authorization"},
+                body=_request_body(request),
+                status=status,
+                operation=route.key if route else None,
+                snapshot=route.table.label if route else None,
+                character_id=state["character_id"],
+                source=state["source"],
+            )
+        )
+        return response
+
+    def _caching(self, route: Route | None, headers: dict[str, str], payload: bytes) -> None:
+        now = self.backend.clock()
+        if route is not None and route.cache_seconds:
+            headers.setdefault("Expires", http_date(now + route.cache_seconds))
+            scope = "private" if route.secured else "public"
+            headers.setdefault("Cache-Control", f"{scope}, max-age={route.cache_seconds}")
+        headers.setdefault("Last-Modified", http_date(self.backend.started))
+        headers.setdefault("ETag", quote_etag(hashlib.sha256(payload).hexdigest()[:40]))
+
+    # --- control endpoints ----------------------------------------------------
+
+    def control(self, request: Request) -> Response:
+        """Answer ``/_fake/...``: reset, data, faults and journal."""
+        backend = self.backend
+        name = request.path.strip("/").split("/", 1)[1] if "/" in request.path.strip("/") else ""
+        method = request.method
+        try:
+            if name == "reset" and method == "POST":
+                backend.reset()
+                return _json({"reset": True})
+            if name == "data":
+                if method == "GET":
+                    return _json({"records": [r.to_dict() for r in backend.data]})
+                if method == "POST":
+                    added = backend.add_data(_records_of(_json_body(request)))
+                    return _json({"added": len(added)}, 201)
+                if method == "DELETE":
+                    backend.clear_data()
+                    return _json({"deleted": True})
+            if name == "faults":
+                if method == "GET":
+                    return _json({"faults": [f.to_dict() for f in backend.faults]})
+                if method == "POST":
+                    doc = _json_body(request)
+                    items = doc.get("faults", [doc]) if isinstance(doc, Mapping) else doc
+                    if not isinstance(items, list):
+                        raise ValueError('a fault is an object, or {"faults": [...]}')
+                    faults = [backend.add_fault(Fault.from_dict(item)) for item in items]
+                    return _json({"faults": [f.to_dict() for f in faults]}, 201)
+                if method == "DELETE":
+                    backend.clear_faults()
+                    return _json({"deleted": True})
+            if name == "journal":
+                if method == "GET":
+                    return _json({"journal": [e.to_dict() for e in backend.journal]})
+                if method == "DELETE":
+                    backend.clear_journal()
+                    return _json({"deleted": True})
+            if name == "":
+                return _json(
+                    {"endpoints": ["/_fake/reset", "/_fake/data", "/_fake/faults", "/_fake/journal"]}
+                )
+        except (ValueError, TypeError) as exc:
+            return _json({"error": str(exc)}, 400)
+        return _json({"error": f"no control endpoint {method} {request.path}"}, 404)
+
+
+def make_app(backend: FakeBackend | None = None, **options: Any) -> FakeESIApp:
+    """Return the fake ESI's WSGI app over ``backend`` (or a new one built from ``options``)."""
+    return FakeESIApp(backend if backend is not None else FakeBackend(**options))
+
+
+# --- helpers --------------------------------------------------------------------
+
+
+def _character_id(claims: Mapping[str, Any]) -> int | None:
+    sub = str(claims.get("sub", ""))
+    tail = sub.rsplit(":", 1)[-1]
+    return int(tail) if tail.isdigit() else None
+
+
+def _coerce(param: Param, raw: Any) -> Any:
+    """Return a raw request value typed as the parameter's schema says (left as is if it cannot be)."""
+    schema = param.schema
+    kind = schema.get("type")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), None)
+    if kind == "array":
+        items = raw if isinstance(raw, list) else _split(str(raw), param.collection_format)
+        item_param = Param(param.name, param.location, False, schema.get("items") or {})
+        return [_coerce(item_param, item) for item in items]
+    text = str(raw)
+    try:
+        if kind == "integer":
+            return int(text)
+        if kind == "number":
+            return float(text)
+    except ValueError:
+        raise _error(400, f"Invalid {param.name}: {text!r} is not a valid {kind}") from None
+    if kind == "boolean":
+        if text.lower() in ("true", "false"):
+            return text.lower() == "true"
+        raise _error(400, f"Invalid {param.name}: {text!r} is not a valid boolean")
+    return text
+
+
+def _split(text: str, collection_format: str) -> list[str]:
+    separator = {"ssv": " ", "tsv": "\t", "pipes": "|"}.get(collection_format, ",")
+    return [part for part in text.split(separator) if part != ""]
+
+
+def _page_param(params: Mapping[str, Any]) -> dict[str, Any]:
+    # A record naming its page answers that page; otherwise the fake pages the list itself.
+    return {"page": params["page"]} if "page" in params else {}
+
+
+def _cursor_page(route: Route, body: dict[str, Any], params: Mapping[str, Any]) -> dict[str, Any]:
+    key = next((k for k, v in body.items() if isinstance(v, list) and k != "cursor"), None)
+    if key is None:
+        return body
+    items = body[key]
+    limit = int(params.get("limit") or 10)
+    before, after = params.get("before"), params.get("after")
+    if before not in (None, "") and after not in (None, ""):
+        raise _error(400, "Invalid parameters: 'before' and 'after' are mutually exclusive")
+    # Cursor tokens are 1-based positions; "0" starts from the beginning (after) or the end (before).
+    if before not in (None, ""):
+        end = len(items) if str(before) == "0" else max(0, _position(before) - 1)
+        start = max(0, end - limit)
+    else:
+        start = 0 if after in (None, "") else min(len(items), _position(after))
+        end = min(len(items), start + limit)
+    page = items[start:end]
+    if page:
+        cursor = {"before": str(start + 1), "after": str(end)}
+    else:
+        cursor = {"before": str(start + 1), "after": str(after if after not in (None, "") else start)}
+    return {**body, key: page, "cursor": cursor}
+
+
+def _position(token: Any) -> int:
+    try:
+        return max(0, int(str(token)))
+    except ValueError:
+        raise _error(400, f"Invalid cursor {token!r}") from None
+
+
+def _not_modified(request: Request, headers: Mapping[str, str]) -> bool:
+    header = request.headers.get("If-None-Match")
+    if not header:
+        since = parse_date(request.headers.get("If-Modified-Since"))
+        modified = parse_date(headers.get("Last-Modified"))
+        return since is not None and modified is not None and modified <= since
+    etag = headers["ETag"]
+    wanted = unquote_etag(etag)[0]
+    return any(unquote_etag(tag.strip())[0] == wanted or tag.strip() == "*" for tag in header.split(","))
+
+
+def _dump(body: Any) -> bytes:
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _json(body: Any, status: int = 200) -> Response:
+    return Response(_dump(body), status=status, content_type="application/json; charset=UTF-8")
+
+
+def _json_body(request: Request) -> Any:
+    try:
+        return json.loads(request.get_data() or b"null")
+    except ValueError as exc:
+        raise ValueError(f"the request body is not JSON: {exc}") from exc
+
+
+def _records_of(doc: Any) -> list[Record | Mapping[str, Any]]:
+    if isinstance(doc, Mapping) and "records" in doc:
+        doc = doc["records"]
+    if isinstance(doc, Mapping):
+        return [doc]
+    if isinstance(doc, list):
+        return doc
+    raise ValueError('data is a record, a list of records, or {"records": [...]}')
+
+
+def _request_body(request: Request) -> Any:
+    data = request.get_data(cache=True)
+    if not data:
+        return None
+    try:
+        return json.loads(data)
+    except ValueError:
+        return data.decode("utf-8", "replace")

@@ -1,0 +1,440 @@
+"""The fake ESI's state, without HTTP (moto's ``models.py``).
+
+:class:`FakeBackend` holds everything the WSGI app (:mod:`esi_testing.fake.app`)
+needs to answer like ESI: the route tables of the snapshots it serves, the data
+pack, the error-limit and rate-limit counters, injected faults, a journal of
+requests, and the fake SSO whose keys sign the access tokens it accepts.
+
+    backend = FakeBackend(snapshot=("latest", "2025-12-16"), strict=False, page_size=1000)
+    backend.add_data({"operation": "get_status", "body": {"players": 1, ...}})
+    backend.add_fault(operation="get_status", status=503, times=2)
+    backend.journal          # [JournalEntry, ...]
+    backend.reset()          # data, faults, counters and journal back to the start
+
+The SSO contract: ``sso`` is the fake SSO's state
+(:class:`esi_testing.fake.sso.FakeSSO`, or anything with its ``verify(token)``
+returning the claims and raising ``jwt.InvalidTokenError``). Without one, tokens
+signed with the process key (:func:`esi_testing.fake.sso.mint_access_token`,
+what the token factories use) are accepted. The app then checks the ``scp``
+claim (a list or one string) and reads the character from ``sub``
+(``CHARACTER:EVE:<id>``).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import random
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import spec_snapshots
+from esi_testing.fake.datapack import DataPack, Record, normalise_language
+from esi_testing.fake.generate import generate, seed_for
+from esi_testing.fake.routes import Route, RouteNotFound, RouteTable
+
+__all__ = [
+    "DEFAULT_DATA",
+    "FakeBackend",
+    "Fault",
+    "JournalEntry",
+    "TokenRejected",
+]
+
+#: The data pack shipped in ``esi_testing/data``.
+DEFAULT_DATA = Path(__file__).resolve().parent.parent / "data"
+FAULT_STATUSES = (500, 502, 503, 504)
+
+
+class TokenRejected(Exception):
+    """An access token ESI would refuse; carries the status and ESI's error body."""
+
+    def __init__(self, status: int, message: str, sso_status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.body: dict[str, Any] = {"error": message}
+        if sso_status is not None:
+            self.body["sso_status"] = sso_status
+
+
+@dataclass
+class Fault:
+    """A fault injected into the routes it matches.
+
+    ``operation`` names an operation (any alias), ``path`` a glob on the request
+    path (``/latest/markets/*``); neither matches every route. ``status`` answers
+    with that error, ``latency`` waits first (seconds), ``drop`` closes the
+    connection, ``timeout`` holds it that many seconds and then closes it (the
+    client times out). ``times`` limits the fault to that many calls; ``fraction`` to
+    that share of calls (drawn from the backend's seeded random generator).
+    """
+
+    operation: str | None = None
+    path: str | None = None
+    status: int | None = None
+    latency: float = 0.0
+    drop: bool = False
+    timeout: float | None = None
+    times: int | None = None
+    fraction: float | None = None
+    hits: int = 0
+
+    def __post_init__(self) -> None:
+        if self.status is None and not self.latency and not self.drop and self.timeout is None:
+            raise ValueError("a fault needs a status, a latency, drop=True or a timeout")
+        if self.status is not None and not 400 <= int(self.status) <= 599:
+            raise ValueError(
+                f"a fault status is an HTTP error code (500, 502, 503, 504), not {self.status!r}"
+            )
+        if self.fraction is not None and not 0.0 <= float(self.fraction) <= 1.0:
+            raise ValueError(f"fraction must be between 0 and 1, not {self.fraction!r}")
+        if self.times is not None and int(self.times) < 0:
+            raise ValueError(f"times must be >= 0, not {self.times!r}")
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> Fault:
+        """Return a fault from its JSON form; raise ValueError naming what is wrong."""
+        known = {"operation", "path", "status", "latency", "drop", "timeout", "times", "fraction"}
+        unknown = set(raw) - known
+        if unknown:
+            raise ValueError(f"unknown fault field(s): {', '.join(sorted(unknown))}")
+        return cls(**{k: raw[k] for k in known if k in raw})
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the fault's JSON form."""
+        return asdict(self)
+
+    def matches(self, route: Route | None, path: str) -> bool:
+        """Return True when the fault applies to this route and path."""
+        if self.times is not None and self.hits >= self.times:
+            return False
+        if self.operation is not None and (route is None or self.operation not in route.aliases):
+            return False
+        return self.path is None or fnmatch.fnmatchcase(path, self.path)
+
+
+@dataclass
+class JournalEntry:
+    """One request the fake answered."""
+
+    time: float
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    body: Any
+    status: int
+    operation: str | None = None
+    snapshot: str | None = None
+    character_id: int | None = None
+    source: str | None = None  # recorded, generated, fault, error, control
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the entry's JSON form."""
+        return asdict(self)
+
+
+@dataclass
+class _Window:
+    started: float = 0.0
+    errors: int = 0
+
+
+@dataclass
+class _Bucket:
+    spent: deque[tuple[float, int]] = field(default_factory=deque)
+
+
+class FakeBackend:
+    """State of a fake ESI: routes, data, limits, faults and journal."""
+
+    def __init__(
+        self,
+        snapshot: Any = ("latest", "newest"),
+        data: Any = DEFAULT_DATA,
+        *,
+        strict: bool = False,
+        page_size: int = 1000,
+        error_limit: int = 100,
+        error_window: float = 60.0,
+        rate_limits: Mapping[str, tuple[int, float]] | None = None,
+        sso: Any = None,
+        clock: Callable[[], float] = time.time,
+        seed: int = 0,
+        journal_size: int = 10_000,
+    ) -> None:
+        snapshots = (
+            [snapshot]
+            if isinstance(snapshot, (str, Mapping, RouteTable, spec_snapshots.Snapshot))
+            else snapshot
+        )
+        self.tables: list[RouteTable] = [
+            s if isinstance(s, RouteTable) else RouteTable.for_snapshot(s) for s in snapshots
+        ]
+        if not self.tables:
+            raise ValueError("a fake ESI serves at least one snapshot")
+        self._dated = sorted(
+            (t for t in self.tables if t.format == "openapi3"), key=lambda t: t.compatibility_date or ""
+        )
+        self.strict = strict
+        self.page_size = int(page_size)
+        self.error_limit = int(error_limit)
+        self.error_window = float(error_window)
+        self.rate_limits = dict(rate_limits or {})
+        self.sso = sso
+        self.clock = clock
+        self.seed = seed
+        self.started = clock()
+        self._initial = _as_pack(data)
+        self._lock = threading.RLock()
+        self._generated: dict[str, Any] = {}
+        self._journal: deque[JournalEntry] = deque(maxlen=journal_size)
+        self.reset()
+
+    # --- lifecycle ----------------------------------------------------------
+
+    def reset(self) -> None:
+        """Return data, faults, counters and journal to how they started."""
+        with self._lock:
+            self.data = self._initial.copy()
+            self.faults: list[Fault] = []
+            self._journal.clear()
+            self._window = _Window(started=self.clock())
+            self._buckets: dict[tuple[str, str], _Bucket] = {}
+            self._random = random.Random(self.seed)
+
+    # --- routes ---------------------------------------------------------------
+
+    def route_for(
+        self, method: str, path: str, compatibility_date: str | None = None
+    ) -> tuple[Route, dict[str, str]]:
+        """Return the route serving a request and its raw path parameters.
+
+        Swagger tables answer their version prefixes; an OpenAPI path goes to
+        the snapshot of the newest compatibility date not after the requested
+        one (the oldest when no date is sent, as ESI does). Raise
+        :class:`~esi_testing.fake.routes.RouteNotFound` when nothing serves it.
+        """
+        for table in self.tables:
+            if table.format == "swagger2":
+                try:
+                    return table.match(method, path)
+                except RouteNotFound:
+                    continue
+        table = self.table_for_date(compatibility_date)
+        if table is None:
+            raise RouteNotFound(f"{method} {path}")
+        return table.match(method, path)
+
+    def table_for_date(self, compatibility_date: str | None) -> RouteTable | None:
+        """Return the OpenAPI table serving a compatibility date (None: no OpenAPI snapshot)."""
+        if not self._dated:
+            return None
+        if compatibility_date is None:
+            return self._dated[0]
+        chosen = self._dated[0]
+        for table in self._dated:
+            if (table.compatibility_date or "") <= compatibility_date:
+                chosen = table
+        return chosen
+
+    # --- data -----------------------------------------------------------------
+
+    def add_data(self, data: Any) -> list[Record]:
+        """Add records: a record dict, a :class:`Record`, a list of them, a pack or a path."""
+        pack = _as_pack(data)
+        with self._lock:
+            self.data.extend(pack)
+        return pack.records
+
+    def clear_data(self) -> None:
+        """Remove every record, the default pack's too (``reset()`` brings them back)."""
+        with self._lock:
+            self.data = DataPack()
+
+    def lookup(self, route: Route, params: Mapping[str, Any], language: str | None) -> Record | None:
+        """Return the recorded answer of a request, or None."""
+        return self.data.match(route.aliases, params, language)
+
+    def generated(
+        self, route: Route, params: Mapping[str, Any], language: str | None, hints: Mapping[str, Any]
+    ) -> Any:
+        """Return deterministic data valid against the route's response schema."""
+        key = json.dumps([route.table.label, route.key, params, language], sort_keys=True, default=str)
+        with self._lock:
+            if key in self._generated:
+                return self._generated[key]
+        body = generate(
+            route.response_schema,
+            seed_for(self.seed, route.key, params, normalise_language(language)),
+            resolve=route.table.resolve,
+            hints=hints,
+            language=normalise_language(language),
+        )
+        with self._lock:
+            if len(self._generated) > 4096:
+                self._generated.clear()
+            self._generated[key] = body
+        return body
+
+    # --- faults ---------------------------------------------------------------
+
+    def add_fault(self, fault: Fault | Mapping[str, Any] | None = None, **options: Any) -> Fault:
+        """Inject a fault (a :class:`Fault`, its JSON form, or its fields as keywords)."""
+        if fault is None:
+            fault = Fault(**options)
+        elif not isinstance(fault, Fault):
+            fault = Fault.from_dict(fault)
+        with self._lock:
+            self.faults.append(fault)
+        return fault
+
+    def clear_faults(self) -> None:
+        """Remove every injected fault."""
+        with self._lock:
+            self.faults.clear()
+
+    def fault_for(self, route: Route | None, path: str) -> Fault | None:
+        """Return the fault that strikes this call (counting it), or None."""
+        with self._lock:
+            for fault in self.faults:
+                if not fault.matches(route, path):
+                    continue
+                if fault.fraction is not None and self._random.random() >= fault.fraction:
+                    continue
+                fault.hits += 1
+                return fault
+        return None
+
+    # --- journal --------------------------------------------------------------
+
+    @property
+    def journal(self) -> list[JournalEntry]:
+        """Return the requests answered so far, oldest first."""
+        with self._lock:
+            return list(self._journal)
+
+    def record(self, entry: JournalEntry) -> None:
+        """Append a request to the journal."""
+        with self._lock:
+            self._journal.append(entry)
+
+    def clear_journal(self) -> None:
+        """Forget the requests answered so far."""
+        with self._lock:
+            self._journal.clear()
+
+    # --- error limit ----------------------------------------------------------
+
+    def _roll_window(self, now: float) -> _Window:
+        window = self._window
+        if now >= window.started + self.error_window:
+            elapsed = now - window.started
+            window.started += (elapsed // self.error_window) * self.error_window
+            window.errors = 0
+        return window
+
+    def error_limit_status(self) -> tuple[int, int]:
+        """Return (errors remaining, seconds until the window resets)."""
+        with self._lock:
+            now = self.clock()
+            window = self._roll_window(now)
+            remain = max(0, self.error_limit - window.errors)
+            reset = max(0, int(round(window.started + self.error_window - now)))
+            return remain, reset
+
+    def error_limited(self) -> bool:
+        """Return True while the error budget of the window is spent (ESI answers 420)."""
+        return self.error_limit_status()[0] <= 0
+
+    def count_error(self) -> None:
+        """Count one error response against the window's budget."""
+        with self._lock:
+            self._roll_window(self.clock()).errors += 1
+
+    # --- rate limits ----------------------------------------------------------
+
+    def rate_limit_of(self, route: Route) -> tuple[str, int, float, str] | None:
+        """Return (group, max tokens, window seconds, window text) of a route, overrides applied."""
+        limit = route.rate_limit
+        if limit is None:
+            return None
+        override = self.rate_limits.get(limit.group) or self.rate_limits.get("*")
+        if override is None:
+            return limit.group, limit.max_tokens, limit.window, limit.window_text
+        tokens, window = override
+        return limit.group, int(tokens), float(window), f"{int(window)}s"
+
+    def rate_limit_state(self, route: Route, user: str) -> tuple[int, float]:
+        """Return (tokens remaining, seconds until a token comes back) of a route's bucket."""
+        spec = self.rate_limit_of(route)
+        if spec is None:
+            return 0, 0.0
+        group, tokens, window, _ = spec
+        with self._lock:
+            now = self.clock()
+            bucket = self._buckets.setdefault((group, user), _Bucket())
+            while bucket.spent and bucket.spent[0][0] + window <= now:
+                bucket.spent.popleft()
+            used = sum(cost for _, cost in bucket.spent)
+            retry = bucket.spent[0][0] + window - now if bucket.spent else 0.0
+            return tokens - used, retry
+
+    def spend_tokens(self, route: Route, user: str, status: int) -> int:
+        """Charge a route's bucket for a response (2xx: 2, 3xx: 1, 4xx: 5, 5xx: 0); return the cost."""
+        spec = self.rate_limit_of(route)
+        if spec is None:
+            return 0
+        cost = 2 if status < 300 else 1 if status < 400 else 5 if status < 500 else 0
+        if cost:
+            with self._lock:
+                self._buckets.setdefault((spec[0], user), _Bucket()).spent.append((self.clock(), cost))
+        return cost
+
+    # --- tokens ---------------------------------------------------------------
+
+    def verify_token(self, token: str) -> dict[str, Any]:
+        """Return the claims of an access token the fake SSO signed.
+
+        Raise :class:`TokenRejected` with ESI's status and message when the
+        token is malformed, signed by an unknown key, revoked, or expired.
+        """
+        import jwt
+
+        from esi_testing.fake import sso as fake_sso
+
+        try:
+            if self.sso is not None:
+                return dict(self.sso.verify(token))
+            return fake_sso.verify_access_token(token)
+        except jwt.ExpiredSignatureError as exc:
+            raise TokenRejected(403, "token is expired", sso_status=401) from exc
+        except jwt.InvalidTokenError as exc:
+            raise TokenRejected(401, f"authorization failed: {exc}") from exc
+
+
+def _as_pack(data: Any) -> DataPack:
+    if data is None or data is False:
+        return DataPack()
+    if isinstance(data, DataPack):
+        return data.copy()
+    if isinstance(data, (str, Path)):
+        return DataPack.load(data)
+    if isinstance(data, (Record, Mapping)):
+        return DataPack([data])
+    if isinstance(data, Iterable):
+        items = list(data)
+        if all(isinstance(i, (str, Path)) for i in items):
+            return DataPack.load(*items)
+        if all(isinstance(i, (Record, Mapping)) for i in items):
+            return DataPack(items)
+        pack = DataPack()
+        for item in items:
+            pack.extend(_as_pack(item))
+        return pack
+    raise TypeError(f"data is a path, a DataPack, a record or a list of them, not {type(data).__name__}")

@@ -1,0 +1,427 @@
+"""The route table of the fake ESI, built from any ESI spec.
+
+A :class:`RouteTable` holds one :class:`Route` per served path and method of a
+spec, whatever its shape:
+
+* Swagger 2.0 of a route (``basePath`` ``/latest``, ``/v4``, ...): each path is
+  served under the ``basePath`` and under every ``x-alternate-versions`` prefix
+  (``/dev``, ``/legacy``, ``/v5``), as ESI serves it;
+* Swagger 2.0 ``_latest`` (no ``basePath``, ``/vN/`` in each path) and the meta
+  spec: each path as written, plus the alternate prefixes;
+* OpenAPI 3.1 of a compatibility date: each path as written (no prefix).
+
+Every route knows its operation under one era-independent *key*: ESI's own rule
+``<method>_<path segments>`` on the path without its version prefix
+(``get_universe_types_type_id``), which is the Swagger ``operationId`` and what a
+data pack names. The spec's own ``operationId`` and its snake_case form are
+*aliases* of the key, so ``GetCharactersDetail`` finds the same records as
+``get_characters_character_id``.
+
+Public API::
+
+    table = RouteTable.for_snapshot("latest")          # or "2025-12-16", a Snapshot, a dict
+    route, path_params = table.match("GET", "/latest/universe/types/587/")
+    route.key, route.scopes, route.cache_seconds, route.paged, route.rate_limit
+    table.resolve(route.response_schema)              # follow a $ref
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import spec_snapshots
+
+__all__ = [
+    "ESI_LANGUAGES",
+    "Param",
+    "RateLimit",
+    "Route",
+    "RouteNotFound",
+    "RouteTable",
+    "operation_key",
+    "snake_case",
+]
+
+HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
+#: Every language ESI speaks (``en-us`` is the Swagger era's alias of ``en``).
+ESI_LANGUAGES = ("en", "en-us", "de", "fr", "ja", "ru", "zh", "ko", "es")
+
+_VERSION_PREFIX = re.compile(r"^/v\d+(?=/)")
+_WINDOW_RE = re.compile(r"^(\d+)([smhd]?)$")
+_WINDOW_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+# Headers the fake handles itself rather than validating them as parameters.
+_TRANSPORT_HEADERS = frozenset(
+    {
+        "if-none-match",
+        "if-modified-since",
+        "x-compatibility-date",
+        "x-tenant",
+        "authorization",
+        "accept-language",
+    }
+)
+
+
+class RouteNotFound(LookupError):
+    """No route of the table serves this method and path."""
+
+
+def operation_key(method: str, path: str) -> str:
+    """Return ESI's operation name for ``method path`` (``get_universe_types_type_id``).
+
+    A leading version segment (``/v4``, ``/latest``, ``/dev``, ``/legacy``) is
+    not part of the name.
+    """
+    path = _strip_version(path)
+    segments = [seg.strip("{}").replace("-", "_") for seg in path.strip("/").split("/") if seg]
+    return "_".join([method.lower(), *segments])
+
+
+def snake_case(name: str) -> str:
+    """Return ``GetUniverseTypesTypeId`` as ``get_universe_types_type_id``."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
+
+
+def _strip_version(path: str) -> str:
+    for prefix in ("/latest/", "/legacy/", "/dev/"):
+        if path.startswith(prefix):
+            return path[len(prefix) - 1 :]
+    return _VERSION_PREFIX.sub("", path, count=1)
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """An ``x-rate-limit`` group: ``max_tokens`` per floating ``window`` seconds."""
+
+    group: str
+    max_tokens: int
+    window: float
+    window_text: str
+
+    @classmethod
+    def parse(cls, raw: Mapping[str, Any]) -> RateLimit:
+        """Return the rate limit of an operation's ``x-rate-limit``."""
+        text = str(raw.get("window-size", "15m"))
+        m = _WINDOW_RE.match(text)
+        seconds = int(m.group(1)) * _WINDOW_UNITS[m.group(2)] if m else 900
+        return cls(str(raw["group"]), int(raw["max-tokens"]), float(seconds), text)
+
+
+@dataclass(frozen=True)
+class Param:
+    """One parameter of an operation, with the JSON schema of its value."""
+
+    name: str
+    location: str  # path, query, header, body
+    required: bool
+    schema: Mapping[str, Any]
+    collection_format: str = "csv"
+
+
+@dataclass(frozen=True, eq=False)
+class Route:
+    """One operation as served at one path template."""
+
+    method: str
+    template: str
+    key: str
+    operation_id: str
+    aliases: frozenset[str]
+    params: tuple[Param, ...]
+    scopes: tuple[str, ...]
+    cache_seconds: int | None
+    paged: bool
+    cursor: bool
+    rate_limit: RateLimit | None
+    languages: tuple[str, ...]
+    success_status: int
+    response_schema: Mapping[str, Any] | None
+    table: RouteTable = field(repr=False)
+    alternate: bool = False
+
+    @property
+    def secured(self) -> bool:
+        """Return True when the operation wants an access token."""
+        return bool(self.scopes)
+
+    @property
+    def localized(self) -> bool:
+        """Return True when the operation takes a language."""
+        return bool(self.languages)
+
+    def param(self, name: str) -> Param | None:
+        """Return the parameter called ``name``, or None."""
+        for p in self.params:
+            if p.name == name:
+                return p
+        return None
+
+
+class _Compiled:
+    __slots__ = ("route", "regex", "names", "literal_count")
+
+    def __init__(self, route: Route, path: str) -> None:
+        self.route = route
+        parts = [p for p in path.strip("/").split("/") if p]
+        pattern = []
+        self.names: list[str] = []
+        for part in parts:
+            m = re.fullmatch(r"\{([^}]+)\}", part)
+            if m:
+                self.names.append(m.group(1))
+                pattern.append("([^/]+)")
+            else:
+                pattern.append(re.escape(part))
+        self.literal_count = len(parts) - len(self.names)
+        self.regex = re.compile("^/" + "/".join(pattern) + "/?$")
+
+
+class RouteTable:
+    """Every route of one ESI spec, matched by method and path."""
+
+    def __init__(self, spec: Mapping[str, Any], label: str | None = None) -> None:
+        meta = spec_snapshots.describe_spec(spec)
+        self.spec = _tighten_unions(spec) if meta["format"] == "openapi3" else spec
+        self.format: str = meta["format"]
+        self.route_name: str | None = meta["route"]
+        self.compatibility_date: str | None = meta["compatibility_date"]
+        self.version: str = meta["version"]
+        self.label = label or self.route_name or self.compatibility_date or self.version
+        self.routes: list[Route] = []
+        self._by_method: dict[str, dict[int, list[_Compiled]]] = {}
+        self._seen: set[tuple[str, str]] = set()
+        self._validators: dict[int, tuple[Mapping[str, Any], Any]] = {}
+        self._build()
+
+    # --- construction ---------------------------------------------------------
+
+    _cache: dict[str, RouteTable] = {}
+    _cache_lock = threading.Lock()
+
+    @classmethod
+    def for_snapshot(cls, snapshot: str | spec_snapshots.Snapshot | Mapping[str, Any]) -> RouteTable:
+        """Return the (cached) table of a snapshot: a label, a Snapshot or a spec dict."""
+        if isinstance(snapshot, Mapping):
+            return cls(snapshot)
+        if isinstance(snapshot, str):
+            if re.match(r"^\d{4}-\d{2}-\d{2}$|^newest$", snapshot):
+                snapshot = spec_snapshots.get(compatibility_date=snapshot)
+            else:
+                snapshot = spec_snapshots.get(route=snapshot)
+        key = f"{snapshot.path}:{snapshot.sha256}"
+        with cls._cache_lock:
+            table = cls._cache.get(key)
+            if table is None:
+                table = cls._cache[key] = cls(snapshot.load(), label=snapshot.label)
+        return table
+
+    def _build(self) -> None:
+        base = (self.spec.get("basePath") or "").rstrip("/") if self.format == "swagger2" else ""
+        for path, item in self.spec.get("paths", {}).items():
+            shared = item.get("parameters", [])
+            for method, op in item.items():
+                if method not in HTTP_METHODS or not isinstance(op, Mapping):
+                    continue
+                served = base + path
+                route = self._route(method, served, op, shared)
+                self._add(route, served)
+                for prefix in self._alternate_prefixes(served, op):
+                    alt = _strip_version(served) if _is_versioned(served) else served
+                    self._add(_replace(route, alternate=True), prefix + alt)
+
+    def _alternate_prefixes(self, served: str, op: Mapping[str, Any]) -> list[str]:
+        if self.format != "swagger2" or not _is_versioned(served):
+            return []
+        versions = list(op.get("x-alternate-versions") or [])
+        if self.route_name == "_latest":
+            versions.append("latest")
+        return ["/" + v.strip("/") for v in versions]
+
+    def _add(self, route: Route, path: str) -> None:
+        norm = "/" + path.strip("/")
+        if (route.method, norm) in self._seen:
+            return
+        self._seen.add((route.method, norm))
+        object.__setattr__(route, "template", path)
+        compiled = _Compiled(route, path)
+        buckets = self._by_method.setdefault(route.method, {})
+        bucket = buckets.setdefault(len([p for p in path.split("/") if p]), [])
+        bucket.append(compiled)
+        # Literal segments win over parameters: /characters/affiliation/ before /characters/{id}/.
+        bucket.sort(key=lambda c: -c.literal_count)
+        if not route.alternate:
+            self.routes.append(route)
+
+    def _route(self, method: str, path: str, op: Mapping[str, Any], shared: list[Any]) -> Route:
+        params = [self._param(p) for p in [*shared, *op.get("parameters", [])]]
+        body = op.get("requestBody")
+        if body is not None:
+            body = self.resolve(body)
+            schema = (body.get("content", {}).get("application/json") or {}).get("schema", {})
+            params.append(Param("body", "body", bool(body.get("required")), schema))
+        params = [p for p in params if p is not None]
+        languages: tuple[str, ...] = ()
+        for p in params:
+            if p.name in ("language", "Accept-Language"):
+                languages = tuple(p.schema.get("enum") or ESI_LANGUAGES)
+                if p.name == "language":
+                    break
+        status, schema, headers = self._success(op)
+        scopes: list[str] = []
+        for requirement in op.get("security") or []:
+            for names in requirement.values():
+                scopes.extend(names)
+        cached = op.get("x-cached-seconds", op.get("x-cache-age"))
+        raw_limit = op.get("x-rate-limit")
+        op_id = str(op.get("operationId") or operation_key(method, path))
+        key = operation_key(method, path)
+        return Route(
+            method=method.upper(),
+            template=path,
+            key=key,
+            operation_id=op_id,
+            aliases=frozenset({key, op_id, snake_case(op_id)}),
+            params=tuple(params),
+            scopes=tuple(dict.fromkeys(scopes)),
+            cache_seconds=int(cached) if cached is not None else None,
+            paged="x-pages" in headers or any(p.name == "page" and p.location == "query" for p in params),
+            cursor=op.get("x-pagination") == "cursor",
+            rate_limit=RateLimit.parse(raw_limit) if isinstance(raw_limit, Mapping) else None,
+            languages=languages,
+            success_status=status,
+            response_schema=schema,
+            table=self,
+        )
+
+    def _param(self, raw: Mapping[str, Any]) -> Param | None:
+        p = self.resolve(raw)
+        location = p.get("in", "query")
+        name = str(p.get("name"))
+        if location == "header" and name.lower() in _TRANSPORT_HEADERS and name != "Accept-Language":
+            return None
+        if location == "body":
+            schema = p.get("schema", {})
+        elif "schema" in p:
+            schema = self.resolve(p["schema"])
+        else:
+            schema = {k: v for k, v in p.items() if k not in ("name", "in", "description", "required")}
+        return Param(
+            name=name,
+            location=location,
+            required=bool(p.get("required")) or location == "path",
+            schema=schema,
+            collection_format=str(p.get("collectionFormat", "csv")),
+        )
+
+    def _success(self, op: Mapping[str, Any]) -> tuple[int, Mapping[str, Any] | None, set[str]]:
+        responses = op.get("responses", {})
+        codes = sorted(int(c) for c in responses if str(c).isdigit() and 200 <= int(c) < 300)
+        if not codes:
+            return 200, None, set()
+        code = codes[0]
+        response = self.resolve(responses.get(str(code), responses.get(code, {})))
+        if "content" in response:
+            schema = (response["content"].get("application/json") or {}).get("schema")
+        else:
+            schema = response.get("schema")
+        headers = {h.lower() for h in response.get("headers", {})}
+        return code, schema, headers
+
+    # --- use ----------------------------------------------------------------
+
+    def resolve(self, node: Any) -> Any:
+        """Return ``node`` with its top-level ``$ref`` (into this spec) followed."""
+        seen = 0
+        while isinstance(node, Mapping) and "$ref" in node and seen < 32:
+            ref = str(node["$ref"])
+            if not ref.startswith("#/"):
+                raise ValueError(f"only local $ref are supported, not {ref!r}")
+            target: Any = self.spec
+            for part in ref[2:].split("/"):
+                target = target[part.replace("~1", "/").replace("~0", "~")]
+            node = target
+            seen += 1
+        return node
+
+    def validator(self, schema: Mapping[str, Any]) -> Any:
+        """Return a (cached) jsonschema validator of ``schema``, whose ``$ref`` point into this spec."""
+        cached = self._validators.get(id(schema))
+        if cached is not None and cached[0] is schema:
+            return cached[1]
+        import jsonschema
+
+        cls = jsonschema.Draft4Validator if self.format == "swagger2" else jsonschema.Draft202012Validator
+        # The spec's definitions ride along, so "#/definitions/x" and "#/components/..." resolve.
+        root = {
+            **schema,
+            "definitions": self.spec.get("definitions", {}),
+            "components": self.spec.get("components", {}),
+        }
+        validator = cls(root, format_checker=cls.FORMAT_CHECKER)
+        self._validators[id(schema)] = (schema, validator)
+        return validator
+
+    def match(self, method: str, path: str) -> tuple[Route, dict[str, str]]:
+        """Return the route serving ``method path`` and its raw path parameters.
+
+        Raise :class:`RouteNotFound` when no route serves it.
+        """
+        buckets = self._by_method.get(method.upper())
+        if buckets:
+            count = len([p for p in path.split("/") if p])
+            for compiled in buckets.get(count, ()):
+                m = compiled.regex.match(path)
+                if m:
+                    return compiled.route, dict(zip(compiled.names, m.groups(), strict=True))
+        raise RouteNotFound(f"{method.upper()} {path}")
+
+    def find(self, operation: str) -> Route:
+        """Return the route of an operation named by its key or any alias."""
+        for route in self.routes:
+            if operation in route.aliases:
+                return route
+        raise RouteNotFound(f"no operation {operation!r} in {self.label}")
+
+    def __iter__(self) -> Iterator[Route]:
+        return iter(self.routes)
+
+    def __len__(self) -> int:
+        return len(self.routes)
+
+    def __repr__(self) -> str:
+        return f"<RouteTable {self.format} {self.label} ({len(self.routes)} operations)>"
+
+
+def _tighten_unions(node: Any) -> Any:
+    """Return ``node`` with each single-property ``oneOf`` branch requiring its property.
+
+    ESI's unions are objects that each carry exactly one property and declare
+    none required, so every object would match every branch and no value could
+    satisfy ``oneOf``; requiring the one property is what ESI means.
+    """
+    if isinstance(node, Mapping):
+        out = {k: _tighten_unions(v) for k, v in node.items()}
+        branches = out.get("oneOf")
+        if isinstance(branches, list):
+            for branch in branches:
+                props = branch.get("properties") if isinstance(branch, dict) else None
+                if isinstance(props, Mapping) and len(props) == 1 and not branch.get("required"):
+                    branch["required"] = list(props)
+        return out
+    if isinstance(node, list):
+        return [_tighten_unions(v) for v in node]
+    return node
+
+
+def _is_versioned(path: str) -> bool:
+    return _strip_version(path) != path
+
+
+def _replace(route: Route, **changes: Any) -> Route:
+    values = {f: getattr(route, f) for f in route.__dataclass_fields__}
+    values.update(changes)
+    return Route(**values)
