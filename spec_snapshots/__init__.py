@@ -154,6 +154,8 @@ def describe_spec(spec: Any) -> dict[str, Any]:
     """
     if not isinstance(spec, dict):
         raise SnapshotError(f"not a spec: the document is a {type(spec).__name__}, not an object")
+    if "swagger" not in spec and "openapi" not in spec:
+        raise SnapshotError("not a spec: neither a 'swagger' nor an 'openapi' field")
     info = spec.get("info")
     if not isinstance(info, dict) or "version" not in info:
         raise SnapshotError("not a spec: it has no info.version")
@@ -180,9 +182,7 @@ def describe_spec(spec: Any) -> dict[str, Any]:
         return {"format": "openapi3", "route": None, "compatibility_date": version, "version": version}
     if "swagger" in spec:
         raise SnapshotError(f"unsupported Swagger version {spec['swagger']!r} (only 2.0)")
-    if "openapi" in spec:
-        raise SnapshotError(f"unsupported OpenAPI version {openapi!r} (only 3.x)")
-    raise SnapshotError("not a spec: neither a 'swagger' nor an 'openapi' field")
+    raise SnapshotError(f"unsupported OpenAPI version {openapi!r} (only 3.x)")
 
 
 # --- directories -------------------------------------------------------------
@@ -305,13 +305,20 @@ def _version_key(version: str) -> tuple[Any, ...]:
     return tuple((0, int(p)) if p.isdigit() else (1, p) for p in parts)
 
 
-def newest(route: str, dirs: Iterable[str | os.PathLike[str]] | None = None) -> Snapshot:
+def newest(
+    route: str, dirs: Iterable[str | os.PathLike[str]] | None = None, *, real_only: bool = False
+) -> Snapshot:
     """Return the snapshot of ``route`` with the highest ``info.version``.
 
-    Real snapshots win over derived ones; between equal versions the earlier
-    directory (the user's before the bundled one) wins.
+    Real snapshots win over derived ones (``real_only`` leaves derived ones
+    out); between equal versions the earlier directory (the user's before the
+    bundled one) wins.
     """
-    candidates = [s for s in list_snapshots(dirs) if s.format == "swagger2" and s.route == route]
+    candidates = [
+        s
+        for s in list_snapshots(dirs)
+        if s.format == "swagger2" and s.route == route and not (real_only and s.derived)
+    ]
     if not candidates:
         raise SnapshotNotFound(f"no snapshot of route {route!r} in {_dirs_text(dirs)}")
     order = {id(s): i for i, s in enumerate(candidates)}

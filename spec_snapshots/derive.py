@@ -16,7 +16,7 @@ from typing import Any
 
 from . import SnapshotError, describe_spec
 
-__all__ = ["HTTP_METHODS", "derive_route", "iter_operations"]
+__all__ = ["HTTP_METHODS", "derive_report", "derive_route", "iter_operations"]
 
 HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 
@@ -118,3 +118,36 @@ def derive_route(latest_spec: dict[str, Any], route: str) -> dict[str, Any]:
     derived["basePath"] = f"/{route}"
     derived["x-django-esi-derived"] = {"from_route": source_route, "from_version": meta["version"]}
     return derived
+
+
+def derive_report(latest_spec: dict[str, Any], real_specs: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Compare what :func:`derive_route` gives with each real route spec.
+
+    ``real_specs`` maps a route to its real spec. For each route, return the
+    counts of real and derived operations (matched by method and path), how
+    many real operations the derivation reproduces, how many of those have
+    the same contract (no parameter or response schema difference), and the
+    operations it misses or adds.
+    """
+    from .diff import diff_specs  # the diff builds on iter_operations above
+
+    rows = []
+    for route, real in real_specs.items():
+        try:
+            derived = derive_route(latest_spec, route)
+        except SnapshotError:
+            derived = {**latest_spec, "paths": {}}
+        result = diff_specs(real, derived, group_common=False)
+        s = result["summary"]
+        rows.append(
+            {
+                "route": route,
+                "real": result["a"]["operations"],
+                "derived": result["b"]["operations"],
+                "reproduced": s["matched"],
+                "same_contract": s["matched"] - s["changed"],
+                "missing": result["removed"],
+                "extra": result["added"],
+            }
+        )
+    return rows

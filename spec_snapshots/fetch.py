@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import json
+import os
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import requests
 
-from . import SnapshotError, describe_spec
+from . import Snapshot, SnapshotError, describe_spec
 
 __all__ = [
     "DEFAULT_API_URL",
     "SnapshotFetchError",
+    "download_snapshot",
+    "fetch_expected",
     "fetch_spec",
     "openapi_url",
     "route_url",
@@ -86,3 +89,40 @@ def fetch_spec(url: str, session: requests.Session | None = None) -> tuple[bytes
     except ValueError as exc:  # SnapshotError is a ValueError, so is a JSON error
         raise SnapshotError(f"{url} did not answer an ESI spec: {exc}") from None
     return raw, meta
+
+
+def fetch_expected(
+    url: str,
+    session: requests.Session | None = None,
+    *,
+    route: str | None = None,
+    compatibility_date: str | None = None,
+) -> tuple[bytes, dict[str, Any]]:
+    """Download the spec at ``url`` and check it is the route, or a date on or before the one, asked for."""
+    raw, meta = fetch_spec(url, session)
+    if route is not None and (meta["format"] != "swagger2" or meta["route"] != route):
+        got = meta["route"] or meta["compatibility_date"]
+        raise SnapshotError(f"{url} answered the spec of {meta['format']} {got}, not of route {route!r}")
+    if compatibility_date is not None and (
+        meta["format"] != "openapi3" or meta["compatibility_date"] > compatibility_date
+    ):
+        got = meta["route"] or meta["compatibility_date"]
+        raise SnapshotError(
+            f"{url} answered the spec of {meta['format']} {got}, not of compatibility date {compatibility_date}"
+        )
+    return raw, meta
+
+
+def download_snapshot(
+    url: str,
+    directory: str | os.PathLike[str],
+    session: requests.Session | None = None,
+    *,
+    route: str | None = None,
+    compatibility_date: str | None = None,
+) -> Snapshot:
+    """Download, check, validate and store the spec at ``url``; its source is the URL."""
+    from .store import import_spec
+
+    raw, _ = fetch_expected(url, session, route=route, compatibility_date=compatibility_date)
+    return import_spec(raw, directory, source={"kind": "live", "url": url})

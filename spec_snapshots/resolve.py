@@ -29,15 +29,13 @@ import requests
 from . import (
     _ROUTE_RE,
     Snapshot,
-    SnapshotError,
     SnapshotNotFound,
     _configured_dirs,
     _dirs_text,
-    _version_key,
-    list_snapshots,
+    newest,
 )
 from .derive import derive_route, iter_operations
-from .fetch import DEFAULT_API_URL, fetch_spec, route_url
+from .fetch import DEFAULT_API_URL, fetch_expected, route_url
 from .store import write_snapshot
 
 __all__ = ["SpecDerivedWarning", "default_cache_dir", "derive_snapshot", "resolve", "search_dirs"]
@@ -106,13 +104,10 @@ def _cache_dir(cache_dir: PathLike | None | bool) -> Path | None:
 
 
 def _newest_real(route: str, dirs: list[Path]) -> Snapshot | None:
-    candidates = [
-        s for s in list_snapshots(dirs) if s.format == "swagger2" and s.route == route and not s.derived
-    ]
-    if not candidates:
+    try:
+        return newest(route, dirs, real_only=True)
+    except SnapshotNotFound:
         return None
-    order = {id(s): i for i, s in enumerate(candidates)}
-    return max(candidates, key=lambda s: (_version_key(s.version), -order[id(s)]))
 
 
 def derive_snapshot(latest: Snapshot, route: str) -> Snapshot:
@@ -150,12 +145,7 @@ def derive_snapshot(latest: Snapshot, route: str) -> Snapshot:
 
 def _fetch(route: str, target: Path | None, api_url: str, session: requests.Session | None) -> Snapshot:
     url = route_url(route, api_url)
-    raw, meta = fetch_spec(url, session)
-    if meta["format"] != "swagger2" or meta["route"] != route:
-        raise SnapshotError(
-            f"{url} answered the spec of {meta['format']} {meta['route'] or meta['compatibility_date']}, "
-            f"not of route {route!r}"
-        )
+    raw, meta = fetch_expected(url, session, route=route)
     source = {"kind": "live", "url": url}
     if target is not None:
         return write_snapshot(raw, target, source=source)

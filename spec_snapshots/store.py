@@ -13,7 +13,7 @@ from typing import Any
 
 from . import MANIFEST_NAME, Snapshot, SnapshotError, _from_entry, describe_spec, manifest
 
-__all__ = ["write_snapshot"]
+__all__ = ["import_spec", "validate_spec", "write_snapshot"]
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
@@ -73,3 +73,75 @@ def write_snapshot(
     doc["snapshots"].sort(key=lambda e: e["key"])
     _atomic_write(directory / MANIFEST_NAME, (json.dumps(doc, indent=2, sort_keys=True) + "\n").encode())
     return _from_entry(entry, directory.resolve())
+
+
+def _check_local_refs(spec: dict[str, Any]) -> None:
+    from .diff import _pointer  # the same JSON-pointer reading the diff uses
+
+    stack: list[Any] = [spec]
+    missing: set[str] = set()
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/") and _pointer(spec, ref) is None:
+                missing.add(ref)
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    if missing:
+        shown = ", ".join(sorted(missing)[:5])
+        raise SnapshotError(f"invalid spec: {len(missing)} $ref target(s) missing: {shown}")
+
+
+def validate_spec(spec: dict[str, Any]) -> dict[str, Any]:
+    """Check that ``spec`` is a well-formed ESI spec; return :func:`describe_spec` of it.
+
+    Swagger 2.0 specs are checked with ``swagger_spec_validator``; OpenAPI 3.x
+    specs get structure checks (``info.title``, operations with responses,
+    every local ``$ref`` resolvable). Raise :class:`SnapshotError` with the reason.
+    """
+    meta = describe_spec(spec)
+    if meta["format"] == "swagger2":
+        from swagger_spec_validator.common import SwaggerValidationError
+        from swagger_spec_validator.validator20 import validate_spec as validate_swagger
+
+        try:
+            validate_swagger(spec)
+        except SwaggerValidationError as exc:
+            raise SnapshotError(f"invalid Swagger 2.0 spec: {str(exc).splitlines()[0]}") from None
+        return meta
+    if not isinstance(spec["info"].get("title"), str):
+        raise SnapshotError("invalid OpenAPI spec: info.title is missing")
+    from .derive import iter_operations
+
+    operations = 0
+    for method, path, op in iter_operations(spec):
+        operations += 1
+        if not path.startswith("/"):
+            raise SnapshotError(f"invalid OpenAPI spec: path {path!r} does not start with '/'")
+        if not isinstance(op.get("responses"), dict) or not op["responses"]:
+            raise SnapshotError(f"invalid OpenAPI spec: {method.upper()} {path} has no responses")
+    if not operations:
+        raise SnapshotError("invalid OpenAPI spec: no operations under paths")
+    _check_local_refs(spec)
+    return meta
+
+
+def import_spec(
+    raw: bytes,
+    directory: str | os.PathLike[str],
+    source: dict[str, Any],
+    retrieved: str | None = None,
+) -> Snapshot:
+    """Validate the spec ``raw`` and store it in ``directory`` with its provenance.
+
+    Raise :class:`SnapshotError` with the reason when it is not JSON or not a
+    valid ESI spec; nothing is written then.
+    """
+    try:
+        spec = json.loads(raw)
+    except ValueError as exc:
+        raise SnapshotError(f"not JSON: {exc}") from None
+    validate_spec(spec)
+    return write_snapshot(raw, directory, source=source, retrieved=retrieved)
