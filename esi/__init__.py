@@ -3,3 +3,8 @@
 __version__ = "3.0.0"
 __title__ = "django-esi"
 __url__ = "https://github.com/django-esi/django-esi"
+
+# Before anything imports bravado (and so jsonschema): see esi/_deferred_imports.py.
+from esi._deferred_imports import defer_rfc3987_syntax as _defer_rfc3987_syntax  # noqa: E402
+
+_defer_rfc3987_syntax()

@@ -1,0 +1,220 @@
+"""The ESI client: :class:`EsiClientProvider` and :func:`esi_client_factory`.
+
+The public API of django-esi 2.x, unchanged::
+
+    from esi.clients import EsiClientProvider
+
+    esi = EsiClientProvider(app_info_text="my-app/1.0")   # nothing built yet
+    esi.client.Universe.get_universe_types_type_id(type_id=587).result()
+
+    esi_client_factory(Universe="v1", Character="v3")     # resources of other versions
+    esi_client_factory(spec_file="/path/to/swagger.json")  # a local spec, versioning off
+    EsiClientProvider(compatibility_date="2025-12-16")     # the OpenAPI era
+
+The spec comes from the bundled snapshots (:mod:`esi.spec`), never from the
+network unless ``ESI_SPEC_LIVE`` asks for it. Importing this module imports no
+HTTP or Swagger library: bravado is imported when a client is first built.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import TYPE_CHECKING, Any
+
+from esi.app_settings import app_settings
+from esi.spec import SpecRequest, get_spec
+
+if TYPE_CHECKING:  # pragma: no cover
+    from esi.operations import EsiClient
+
+__all__ = ["EsiClientProvider", "esi_client_factory"]
+
+logger = logging.getLogger(__name__)
+
+_LIBRARY_LOGGERS = ("bravado", "bravado_core", "swagger_spec_validator", "urllib3")
+_library_levels_set = False
+
+
+def _set_library_log_levels() -> None:
+    global _library_levels_set
+    if _library_levels_set:
+        return
+    level = logging.getLevelName(str(app_settings.ESI_LOG_LEVEL_LIBRARIES).upper())
+    if isinstance(level, int):
+        for name in _LIBRARY_LOGGERS:
+            logging.getLogger(name).setLevel(level)
+    _library_levels_set = True
+
+
+def _spec_request(
+    spec_file: str | None,
+    version: str | None,
+    compatibility_date: str | None,
+    resource_versions: dict[str, str],
+) -> SpecRequest:
+    """Return what to build from, applying the settings; refuse contradictions."""
+    if spec_file:
+        # As in 2.x: a spec file turns other versioning off.
+        return SpecRequest(spec_file=str(spec_file))
+    if compatibility_date is None and version is None and not resource_versions:
+        compatibility_date = app_settings.ESI_COMPATIBILITY_DATE
+    if compatibility_date:
+        if version is not None or resource_versions:
+            raise ValueError(
+                "a compatibility date selects the whole OpenAPI spec: do not combine it with "
+                f"version={version!r} or resource versions {resource_versions!r}"
+            )
+        return SpecRequest(compatibility_date=str(compatibility_date))
+    for name, route in resource_versions.items():
+        if not isinstance(route, str):
+            raise TypeError(f"resource version of {name} must be a route like 'v1', not {route!r}")
+    return SpecRequest(
+        version=version or app_settings.ESI_API_VERSION,
+        resource_versions=tuple(sorted(resource_versions.items())),
+    )
+
+
+def _http_client(app_info_text: str | None, compatibility_date: str | None, datasource: str | None):
+    """Return ``(bravado http client, headers the client must add itself)``: one pooled session."""
+    try:
+        from esi.http import EsiRequestsClient
+    except ImportError:
+        return _fallback_http_client(app_info_text, compatibility_date, datasource)
+    client = EsiRequestsClient(app_info_text, compatibility_date, datasource=datasource)
+    return client, {}
+
+
+def _fallback_http_client(app_info_text: str | None, compatibility_date: str | None, datasource: str | None):
+    """Return bravado's RequestsClient on a pooled, retrying session (without esi.http)."""
+    from bravado.requests_client import RequestsClient
+    from requests.adapters import HTTPAdapter
+    from urllib3.util.retry import Retry
+
+    import esi
+
+    client = RequestsClient()
+    retry = Retry(
+        total=None,
+        connect=app_settings.ESI_CONNECTION_ERROR_MAX_RETRIES,
+        read=app_settings.ESI_CONNECTION_ERROR_MAX_RETRIES,
+        status=app_settings.ESI_SERVER_ERROR_MAX_RETRIES,
+        status_forcelist=(502, 503, 504),
+        allowed_methods=None,
+        backoff_factor=app_settings.ESI_SERVER_ERROR_BACKOFF_FACTOR,
+        raise_on_status=False,
+    )
+    adapter = HTTPAdapter(pool_maxsize=app_settings.ESI_CONNECTION_POOL_MAXSIZE, max_retries=retry)
+    client.session.mount("https://", adapter)
+    client.session.mount("http://", adapter)
+    email = app_settings.ESI_USER_CONTACT_EMAIL
+    contact = f"{email}; +{esi.__url__}" if email else f"+{esi.__url__}"
+    agent = f"{esi.__title__}/{esi.__version__} ({contact})"
+    client.session.headers["User-Agent"] = f"{app_info_text} {agent}" if app_info_text else agent
+    headers = {}
+    if compatibility_date:
+        headers["X-Compatibility-Date"] = compatibility_date
+        headers["X-Tenant"] = datasource or app_settings.ESI_API_DATASOURCE
+    return client, headers
+
+
+def esi_client_factory(
+    token: Any = None,
+    datasource: str | None = None,
+    spec_file: str | None = None,
+    version: str | None = None,
+    app_info_text: str | None = None,
+    compatibility_date: str | None = None,
+    **kwargs: str,
+) -> EsiClient:
+    """Return a new ESI client.
+
+    :param token: a Token (anything with ``valid_access_token()``) sent with
+        every call as ``Authorization: Bearer``.
+    :param datasource: ``tranquility`` or ``singularity`` (default ``ESI_API_DATASOURCE``).
+    :param spec_file: path to a local Swagger 2.0 (or OpenAPI 3) spec; versions are then off.
+    :param version: the route: ``latest``, ``legacy``, ``dev`` or ``v1``.. (default ``ESI_API_VERSION``).
+    :param app_info_text: your app, first in the User-Agent (``my-app/1.0``).
+    :param compatibility_date: build from the OpenAPI spec of this date (``YYYY-MM-DD`` or ``newest``).
+    :param kwargs: resource versions, as ``Universe="v1"``, ``Faction_Warfare="v2"``.
+    """
+    from esi.operations import ClientContext, EsiClient, TokenAuthenticator
+
+    _set_library_log_levels()
+    request = _spec_request(spec_file, version, compatibility_date, kwargs)
+    if app_settings.ESI_INFO_LOGGING_ENABLED:
+        logger.info("Building an ESI client from %s", request.label)
+    prepared = get_spec(request)
+    http_client, extra_headers = _http_client(app_info_text, prepared.compatibility_date, datasource)
+    if token is not None:
+        http_client.authenticator = TokenAuthenticator(token)
+    context = ClientContext(
+        prepared=prepared,
+        http_client=http_client,
+        datasource=datasource,
+        compatibility_date=prepared.compatibility_date,
+        extra_headers=extra_headers,
+    )
+    return EsiClient(context)
+
+
+class EsiClientProvider:
+    """Provide one ESI client for the whole app, built on first use.
+
+    Accepts the arguments of :func:`esi_client_factory` except ``token``; pass
+    ``token=`` to each operation instead. The client is built once, on the
+    first access to :attr:`client`, even when threads race for it.
+    """
+
+    def __init__(
+        self,
+        datasource: str | None = None,
+        spec_file: str | None = None,
+        version: str | None = None,
+        app_info_text: str | None = None,
+        compatibility_date: str | None = None,
+        **resource_versions: str,
+    ) -> None:
+        self._datasource = datasource
+        self._spec_file = spec_file
+        self._version = version
+        self._app_info_text = app_info_text
+        self._compatibility_date = compatibility_date
+        self._resource_versions = resource_versions
+        self._client: EsiClient | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def client(self) -> EsiClient:
+        """Return the client, building it on first access."""
+        client = self._client
+        if client is None:
+            with self._lock:
+                client = self._client
+                if client is None:
+                    client = esi_client_factory(
+                        datasource=self._datasource,
+                        spec_file=self._spec_file,
+                        version=self._version,
+                        app_info_text=self._app_info_text,
+                        compatibility_date=self._compatibility_date,
+                        **self._resource_versions,
+                    )
+                    self._client = client
+        return client
+
+    def __str__(self) -> str:
+        return "EsiClientProvider"
+
+    def __repr__(self) -> str:
+        built = "built" if self._client is not None else "not built"
+        return f"<EsiClientProvider {_spec_request_label(self)} ({built})>"
+
+
+def _spec_request_label(provider: EsiClientProvider) -> str:
+    if provider._spec_file:
+        return f"spec file {provider._spec_file}"
+    if provider._compatibility_date:
+        return f"compatibility date {provider._compatibility_date}"
+    mix = ", ".join(f"{k}={v}" for k, v in sorted(provider._resource_versions.items()))
+    return (provider._version or "default version") + (f" with {mix}" if mix else "")

@@ -1,0 +1,363 @@
+"""The client's resources, operations and the future each call returns.
+
+``client.Universe.get_universe_types(page=2)`` returns an :class:`EsiFuture`:
+
+* ``result(**kw)`` - the first page (or the page asked for);
+* ``results(**kw)`` - every page (``X-Pages``), pages 2..N fetched concurrently
+  by at most ``ESI_PAGES_MAX_WORKERS`` threads, concatenated in page order;
+* ``results_localized(languages=None, **kw)`` - ``results()`` per language,
+  the languages fetched concurrently.
+
+With ``future.request_config.also_return_response = True`` the first two
+return ``(data, response)``: the response is that of the last page. Data are
+plain JSON (dicts and lists) with ``date-time`` fields as aware datetimes.
+
+A ``token=`` given to an operation (an access token string or a Token) is sent
+as ``Authorization: Bearer``, never as a query parameter, so it reaches no URL,
+no log line and no cache key.
+
+This module imports bravado; :mod:`esi.clients` imports it only when a client
+is first built.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from bravado.client import CallableOperation, ResourceDecorator, SwaggerClient, construct_params
+from bravado.config import RequestConfig
+from bravado.http_future import HttpFuture
+from bravado.requests_client import Authenticator
+
+from esi.app_settings import app_settings
+from esi.spec import PreparedSpec, resource_key
+
+__all__ = [
+    "ClientContext",
+    "EsiClient",
+    "EsiFuture",
+    "EsiOperation",
+    "EsiResource",
+    "TokenAuthenticator",
+    "bearer_token",
+    "check_token",
+]
+
+logger = logging.getLogger(__name__)
+
+# Keywords of result()/results() that are not operation parameters.
+_RESULT_OPTIONS = ("timeout",)
+
+
+def check_token(token: Any) -> None:
+    """Raise TypeError unless ``token`` is an access token string or has ``valid_access_token()``."""
+    if not isinstance(token, str) and not callable(getattr(token, "valid_access_token", None)):
+        raise TypeError(
+            f"token must be an access token string or have valid_access_token(), not {type(token).__name__}"
+        )
+
+
+def bearer_token(token: Any) -> str:
+    """Return the access token to send for ``token``: a string, or a Token (duck-typed)."""
+    check_token(token)
+    return token if isinstance(token, str) else str(token.valid_access_token())
+
+
+class TokenAuthenticator(Authenticator):
+    """Send a Token's access token as ``Authorization: Bearer`` on every ESI call.
+
+    ``token.valid_access_token()`` is called for each request, so an expired
+    token is refreshed (or raises) as in django-esi 2.x. A token given to the
+    operation itself wins.
+    """
+
+    def __init__(self, token: Any, host: str = "") -> None:
+        super().__init__(host)
+        self.token = token
+
+    def matches(self, url: str) -> bool:
+        # This HTTP client serves one ESI client only: every URL is ESI's.
+        return True
+
+    def apply(self, request: Any) -> Any:
+        if "Authorization" not in request.headers:
+            request.headers["Authorization"] = f"Bearer {bearer_token(self.token)}"
+        return request
+
+    def __repr__(self) -> str:
+        return "TokenAuthenticator()"  # never the token
+
+
+@dataclass
+class ClientContext:
+    """What every call of one client shares: spec, HTTP client and defaults."""
+
+    prepared: PreparedSpec
+    http_client: Any
+    datasource: str | None = None
+    compatibility_date: str | None = None
+    #: Base URL of ESI; None reads ``ESI_API_URL`` on each call.
+    api_url: str | None = None
+    #: Headers sent on every call (``X-Compatibility-Date``, ``X-Tenant``).
+    extra_headers: dict[str, str] = field(default_factory=dict)
+
+    def base_url(self) -> str:
+        """Return ESI's base URL, without the trailing slash."""
+        return (self.api_url or app_settings.ESI_API_URL).rstrip("/")
+
+    def base_path(self, operation: Any) -> str:
+        """Return the basePath of the spec an operation comes from."""
+        return (operation.swagger_spec.spec_dict.get("basePath") or "").rstrip("/")
+
+
+class EsiClient(SwaggerClient):
+    """A bravado SwaggerClient whose resources answer for their ESI version."""
+
+    def __init__(self, context: ClientContext) -> None:
+        super().__init__(context.prepared.spec, also_return_response=False)
+        self._context = context
+
+    def _get_resource(self, item: str) -> EsiResource:
+        if item.startswith("__"):
+            raise AttributeError(item)
+        resources = self.swagger_spec.resources
+        resource = resources.get(item)
+        if resource is None:
+            matches = [r for name, r in resources.items() if resource_key(name) == resource_key(item)]
+            resource = matches[0] if matches else None
+        if resource is None:
+            prepared = self._context.prepared
+            raise AttributeError(
+                f"Resource {item} not found on ESI version {prepared.version_of(item)}. "
+                f"Available resources: {', '.join(sorted(resources))}"
+            )
+        return EsiResource(resource, self._context)
+
+    def __dir__(self) -> list[str]:
+        return sorted(self.swagger_spec.resources)
+
+    def __repr__(self) -> str:
+        return f"EsiClient({self._context.prepared.label})"
+
+
+class EsiResource(ResourceDecorator):
+    """One resource (``Universe``); its attributes are its operations."""
+
+    def __init__(self, resource: Any, context: ClientContext) -> None:
+        super().__init__(resource, also_return_response=False)
+        self._context = context
+
+    def __getattr__(self, name: str) -> EsiOperation:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        operations = self.resource.operations
+        operation = operations.get(name)
+        if operation is None:
+            alias = self._context.prepared.aliases.get(self.resource.name, {}).get(name)
+            operation = operations.get(alias) if alias else None
+        if operation is None:
+            version = self._context.prepared.version_of(self.resource.name)
+            raise AttributeError(
+                f"Operation {name} not found in resource {self.resource.name} on ESI version {version}. "
+                f"Available operations: {', '.join(sorted(operations))}"
+            )
+        return EsiOperation(operation, self._context)
+
+    def __dir__(self) -> list[str]:
+        return sorted(self.resource.operations)
+
+    def __repr__(self) -> str:
+        return f"EsiResource({self.resource.name})"
+
+
+class EsiOperation(CallableOperation):
+    """One operation; calling it returns an :class:`EsiFuture` (nothing is sent yet)."""
+
+    def __init__(self, operation: Any, context: ClientContext) -> None:
+        super().__init__(operation, also_return_response=False)
+        self._context = context
+
+    def __call__(self, **op_kwargs: Any) -> EsiFuture:
+        return EsiFuture(self.operation, self._context, op_kwargs)
+
+
+class EsiFuture(HttpFuture):
+    """The pending call of one operation, with ``result()``, ``results()`` and ``results_localized()``.
+
+    Every fetch builds its own request from the operation's arguments, so
+    pages and languages are fetched concurrently without sharing state.
+    ``request_config``, ``operation`` and ``future`` are bravado's, as 2.x
+    code expects.
+    """
+
+    def __init__(self, operation: Any, context: ClientContext, op_kwargs: dict[str, Any]) -> None:
+        op_kwargs = dict(op_kwargs)
+        self._request_options: dict[str, Any] = dict(op_kwargs.pop("_request_options", None) or {})
+        self._token = op_kwargs.pop("token", None)
+        self._context = context
+        self._op_kwargs = op_kwargs
+        self._first: Any = None
+        if self._token is not None:
+            check_token(self._token)
+        self.operation = operation
+        # Built now so that bad arguments raise here, as bravado does.
+        self._first_request = self._build({})
+        request_config = RequestConfig(self._request_options, also_return_response_default=False)
+        super().__init__(None, context.http_client.response_adapter_class, operation, request_config)
+
+    @property
+    def future(self) -> Any:
+        """Return bravado's FutureAdapter of the first request (built on first access)."""
+        if self._first is None:
+            self._first = self._send(self._first_request, self.request_config).future
+        return self._first
+
+    @future.setter
+    def future(self, value: Any) -> None:
+        self._first = value
+
+    # --- requests -------------------------------------------------------------
+
+    def _build(self, overrides: dict[str, Any]) -> dict[str, Any]:
+        """Return the request for the operation's arguments with ``overrides`` (validated)."""
+        context, operation = self._context, self.operation
+        kwargs = {**self._op_kwargs, **overrides}
+        params = operation.params
+        if "datasource" in params and "datasource" not in kwargs:
+            kwargs["datasource"] = context.datasource or app_settings.ESI_API_DATASOURCE
+        if "language" in kwargs and "language" not in params and "Accept-Language" in params:
+            kwargs["Accept-Language"] = kwargs.pop("language")
+        options = self._request_options
+        request: dict[str, Any] = {
+            "method": operation.http_method.upper(),
+            "url": context.base_url() + context.base_path(operation) + operation.path_name,
+            "params": {},
+            "headers": dict(options.get("headers") or {}),
+            "connect_timeout": options.get("connect_timeout", app_settings.ESI_REQUESTS_CONNECT_TIMEOUT),
+            "timeout": options.get("timeout", app_settings.ESI_REQUESTS_READ_TIMEOUT),
+        }
+        request["headers"].update(context.extra_headers)
+        construct_params(operation, request, kwargs)
+        return request
+
+    def _send(self, request: dict[str, Any], request_config: RequestConfig) -> HttpFuture:
+        """Return bravado's future for ``request`` (nothing is sent until its result is asked for)."""
+        if self._token is not None:
+            request = {**request, "headers": {**request["headers"]}}
+            request["headers"]["Authorization"] = f"Bearer {bearer_token(self._token)}"
+        return self._context.http_client.request(
+            request, operation=self.operation, request_config=request_config
+        )
+
+    def _fetch(self, overrides: dict[str, Any], timeout: float | None = None) -> tuple[Any, Any]:
+        """Send one request; return ``(data, response)``."""
+        config = RequestConfig(self._request_options, also_return_response_default=True)
+        config.also_return_response = True
+        if logger.isEnabledFor(logging.INFO) and app_settings.ESI_INFO_LOGGING_ENABLED:
+            extra = " ".join(f"{k}={overrides[k]}" for k in ("page", "language") if k in overrides)
+            logger.info("Fetching from ESI: %s %s", self.operation.operation_id, extra)
+        request = self._first_request if not overrides else self._build(overrides)
+        return HttpFuture.result(self._send(request, config), timeout=timeout)
+
+    def _split(self, kwargs: dict[str, Any]) -> tuple[dict[str, Any], float | None]:
+        """Split result() keywords into operation overrides and the timeout."""
+        kwargs = dict(kwargs)
+        timeout = kwargs.pop("timeout", None)
+        kwargs.pop("ignore_cache", None)  # the response cache lives in the HTTP layer
+        kwargs.pop("retries", None)  # retries live in the HTTP layer
+        if "token" in kwargs:
+            raise TypeError("pass token= to the operation, not to result()")
+        return kwargs, timeout
+
+    def _answer(self, data: Any, response: Any) -> Any:
+        return (data, response) if self.request_config.also_return_response else data
+
+    # --- public ---------------------------------------------------------------
+
+    def result(self, **kwargs: Any) -> Any:  # type: ignore[override]
+        """Return the first page (or ``page=N``) of the result.
+
+        Keywords: any operation parameter (``page``, ``language``, ...) and
+        ``timeout``; ``(data, response)`` with ``request_config.also_return_response``.
+        """
+        overrides, timeout = self._split(kwargs)
+        return self._answer(*self._fetch(overrides, timeout))
+
+    def results(self, **kwargs: Any) -> Any:
+        """Return every page (``X-Pages``), concatenated in page order.
+
+        Pages 2..N are fetched concurrently by at most ``ESI_PAGES_MAX_WORKERS``
+        threads. With ``also_return_response`` the response is the last page's.
+        """
+        overrides, timeout = self._split(kwargs)
+        if "page" not in self.operation.params:
+            return self._answer(*self._fetch(overrides, timeout))
+        overrides["page"] = 1
+        data, response = self._fetch(overrides, timeout)
+        try:
+            pages = int(response.headers.get("X-Pages") or 1)
+        except ValueError:
+            pages = 1
+        if pages <= 1 or not isinstance(data, list):
+            return self._answer(data, response)
+        rest = _map_concurrently(
+            lambda page: self._fetch({**overrides, "page": page}, timeout), range(2, pages + 1)
+        )
+        combined = list(data)
+        for page_data, _ in rest:
+            combined.extend(page_data)
+        return self._answer(combined, rest[-1][1])
+
+    def results_localized(self, languages: Iterable[str] | None = None, **kwargs: Any) -> dict[str, Any]:
+        """Return ``results()`` for each language, as a dict by language code.
+
+        ``languages`` defaults to ``ESI_LANGUAGES`` or, when unset, every
+        language the operation accepts. An unknown code raises ValueError.
+        """
+        accepted = self._accepted_languages()
+        if languages is None:
+            wanted = list(app_settings.ESI_LANGUAGES or accepted)
+        elif isinstance(languages, str):
+            wanted = [languages]
+        else:
+            wanted = list(dict.fromkeys(languages))
+        for language in wanted:
+            if language not in accepted:
+                raise ValueError(
+                    f"Invalid language code: {language!r}; {self.operation.operation_id} accepts "
+                    f"{', '.join(accepted)}"
+                )
+        found = _map_concurrently(lambda lang: self.results(language=lang, **kwargs), wanted)
+        return dict(zip(wanted, found, strict=True))
+
+    def _accepted_languages(self) -> list[str]:
+        params = self.operation.params
+        param = params.get("language") or params.get("Accept-Language")
+        if param is None:
+            raise ValueError(f"{self.operation.operation_id} has no language parameter")
+        spec = self.operation.swagger_spec.deref(param.param_spec)
+        enum = spec.get("enum") or (spec.get("items") or {}).get("enum") or []
+        return [str(e) for e in enum]
+
+
+def _map_concurrently(fn: Callable[[Any], Any], items: Iterable[Any]) -> list[Any]:
+    """Return ``[fn(i) for i in items]``, computed by a bounded pool of threads.
+
+    The first exception raised is re-raised; the calls not yet started are cancelled.
+    """
+    items = list(items)
+    if len(items) <= 1:
+        return [fn(i) for i in items]
+    workers = max(1, min(int(app_settings.ESI_PAGES_MAX_WORKERS), len(items)))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="esi-pages") as pool:
+        futures = [pool.submit(fn, i) for i in items]
+        try:
+            return [f.result() for f in futures]
+        except BaseException:
+            for f in futures:
+                f.cancel()
+            raise
