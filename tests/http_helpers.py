@@ -73,7 +73,7 @@ def make_jwt(character_id: int, **claims: Any) -> str:
         "scp": ["esi-assets.read_assets.v1"],
     }
     payload.update(claims)
-    return jwt.encode(payload, "not-a-real-key", algorithm="HS256")
+    return jwt.encode(payload, "tests-only-key-that-esi-would-never-accept", algorithm="HS256")
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -81,4 +81,28 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-__all__ = ["Clock", "RecordingTransport", "Sleeps", "bearer", "make_jwt", "unique_esi_url"]
+__all__ = [
+    "Clock",
+    "RecordingTransport",
+    "Sleeps",
+    "bearer",
+    "caching_headers",
+    "http_date",
+    "make_jwt",
+    "unique_esi_url",
+]
+
+
+def http_date(timestamp: float) -> str:
+    """Return an HTTP date (``Expires``, ``Date``)."""
+    from email.utils import formatdate
+
+    return formatdate(timestamp, usegmt=True)
+
+
+def caching_headers(now: float, seconds: int, etag: str | None = None) -> dict[str, str]:
+    """Return ESI-style ``Date``/``Expires`` (and ``ETag``) headers fresh for ``seconds``."""
+    headers = {"Date": http_date(now), "Expires": http_date(now + seconds)}
+    if etag:
+        headers["ETag"] = etag
+    return headers

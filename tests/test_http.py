@@ -15,13 +15,9 @@ import esi
 from esi import errors
 from esi.http import EsiHTTPAdapter, EsiRequestsClient, build_session, tenant_for_datasource, user_agent
 
-from .http_helpers import RecordingTransport, Sleeps, unique_esi_url
+from .http_helpers import RecordingTransport, Sleeps
 
-
-@pytest.fixture
-def esi_url() -> str:
-    """Return a base URL of its own (no cached state shared with other tests)."""
-    return unique_esi_url()
+pytest_plugins = ["tests.http_fixtures"]
 
 
 # -- User-Agent and ESI headers ---------------------------------------------------

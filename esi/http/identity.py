@@ -9,6 +9,7 @@ signature, we only need a key), ``"public"`` for an anonymous request, or
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import jwt
@@ -21,7 +22,7 @@ PUBLIC = "public"
 _SECRET_QUERY_PARAMS = frozenset({"token", "access_token"})
 
 
-def request_character(headers: Mapping[str, str]) -> str | None:
+def request_character(headers: Mapping[str, Any]) -> str | None:
     """Return the character id a request is made for, ``"public"``, or ``None`` when unknown."""
     authorization = headers.get("Authorization")
     if not authorization:
