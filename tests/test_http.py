@@ -236,3 +236,38 @@ def test_bravado_result_goes_through_the_adapter(esi_url):
     client = mini_client(esi_url, EsiRequestsClient(app_info_text="MyApp/2"))
     assert client.Status.get_status().result() == {"players": 30000}
     assert responses.calls[0].request.headers["User-Agent"].startswith("MyApp/2 django-esi/")
+
+
+# -- which methods are repeated ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "failure", [504, requests.exceptions.ReadTimeout("slow"), requests.exceptions.ConnectionError("reset")]
+)
+def test_retry_methods_keep_a_post_the_server_may_have_acted_on_from_being_repeated(esi_url, failure):
+    transport = RecordingTransport([failure, 200])
+    session = build_session(transport=transport, retry_methods=("GET",), sleep=Sleeps())
+    if isinstance(failure, Exception):
+        with pytest.raises(type(failure)):
+            session.post(esi_url + "oauth/token")
+    else:
+        assert session.post(esi_url + "oauth/token").status_code == failure
+    assert len(transport.calls) == 1
+    # GET keeps its retries.
+    transport = RecordingTransport([failure, 200])
+    session = build_session(transport=transport, retry_methods=("GET",), sleep=Sleeps())
+    assert session.get(esi_url + "jwks").status_code == 200
+
+
+def test_a_connection_never_made_is_retried_whatever_the_method(esi_url):
+    transport = RecordingTransport([requests.exceptions.ConnectTimeout("no route"), 200])
+    session = build_session(transport=transport, retry_methods=("GET",), sleep=Sleeps())
+    assert session.post(esi_url + "oauth/token").status_code == 200
+    assert len(transport.calls) == 2
+
+
+def test_every_method_is_retried_by_default(esi_url):
+    transport = RecordingTransport([502, 200])
+    session = build_session(transport=transport, sleep=Sleeps())
+    assert session.post(esi_url + "universe/names/", json=[587]).status_code == 200
+    assert len(transport.calls) == 2

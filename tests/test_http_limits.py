@@ -297,6 +297,20 @@ def test_a_spent_budget_blocks_before_sending_per_group_and_character(esi_url, c
     assert len(transport.calls) == 3
 
 
+def test_another_process_learns_the_group_of_a_route_through_the_cache(esi_url, clock):
+    first, _ = make_session(
+        clock, RecordingTransport([(429, {**rate_limit("char-wallet", 0), "Retry-After": "300"}, {})])
+    )
+    with pytest.raises(RateLimitExceeded):
+        first.get(esi_url + "characters/5/wallet/", headers=bearer(make_jwt(5)))
+    transport = RecordingTransport([200])
+    second, _ = make_session(clock, transport)
+    with pytest.raises(RateLimitExceeded) as caught:
+        second.get(esi_url + "characters/5/wallet/", headers=bearer(make_jwt(5)))
+    assert caught.value.group == "char-wallet"
+    assert transport.calls == []
+
+
 def test_remaining_zero_waits_for_the_window(esi_url, clock):
     transport = RecordingTransport([(200, rate_limit("status", 0, limit="10/30s"), {}), 200])
     session, sleeps = make_session(clock, transport)

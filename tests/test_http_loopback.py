@@ -198,3 +198,17 @@ def test_bravado_through_the_client_over_a_real_socket(loopback):
         client.Universe.get_universe_types_type_id(type_id=0).result()
     assert caught.value.status_code == 404
     assert json.loads(caught.value.response.text) == {"error": "Type not found"}
+
+
+def test_a_refused_post_is_retried_even_when_posts_are_not():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    sleeps = Sleeps()
+    session = build_session(retry_methods=("GET",), sleep=sleeps)
+    with (
+        override_settings(ESI_CONNECTION_ERROR_MAX_RETRIES=2),
+        pytest.raises(requests.exceptions.ConnectionError),
+    ):
+        session.post(f"http://127.0.0.1:{port}/v2/oauth/token", data={"grant_type": "refresh_token"})
+    assert sleeps == [0.2, 0.4]

@@ -22,12 +22,13 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ConnectTimeoutError, MaxRetryError, NewConnectionError
 
 from esi.app_settings import app_settings
 from esi.errors import RateLimitExceeded
@@ -36,7 +37,7 @@ from .cache import ResponseCache, cache_key
 from .identity import redact_url, request_character, url_has_secret
 from .limits import ErrorLimitGuard, RateLimitGuard, parse_retry_after
 
-__all__ = ["RETRY_STATUSES", "EsiHTTPAdapter"]
+__all__ = ["RETRY_STATUSES", "EsiHTTPAdapter", "never_sent"]
 
 logger = logging.getLogger("esi.http")
 
@@ -44,6 +45,16 @@ logger = logging.getLogger("esi.http")
 RETRY_STATUSES = frozenset({502, 503, 504})
 
 Timeout = float | tuple[float | None, float | None] | None
+
+
+def never_sent(exc: Exception) -> bool:
+    """Return True when a connection error happened before the request reached the server."""
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return True
+    reason = exc.args[0] if exc.args else None
+    if isinstance(reason, MaxRetryError):
+        reason = reason.reason
+    return isinstance(reason, (NewConnectionError, ConnectTimeoutError))
 
 
 class EsiHTTPAdapter(HTTPAdapter):
@@ -61,6 +72,7 @@ class EsiHTTPAdapter(HTTPAdapter):
         transport: HTTPAdapter | None = None,
         cache_responses: bool | None = None,
         cache_alias: str = "default",
+        retry_methods: Collection[str] | None = None,
         sleep: Callable[[float], None] | None = None,
         clock: Callable[[], float] | None = None,
     ) -> None:
@@ -68,12 +80,17 @@ class EsiHTTPAdapter(HTTPAdapter):
 
         ``transport`` sends the bytes instead of ``HTTPAdapter.send`` (a fake
         ESI, for example). ``cache_responses`` overrides ``ESI_CACHE_RESPONSE``.
+        ``retry_methods`` limits the retries of failures after which the server
+        may have acted (502/503/504, read timeouts, dropped connections) to
+        these methods; ``None`` retries every method, as django-esi always did.
+        A connection that was never made is retried whatever the method.
         """
         size = int(pool_maxsize or app_settings.ESI_CONNECTION_POOL_MAXSIZE)
         # Retries are ours (step 5), so urllib3 must not retry underneath.
         super().__init__(pool_connections=size, pool_maxsize=size, max_retries=0)
         self.transport = transport
         self.cache_responses = cache_responses
+        self.retry_methods = None if retry_methods is None else frozenset(m.upper() for m in retry_methods)
         self.response_cache = ResponseCache(cache_alias)
         self.error_limit = ErrorLimitGuard(cache_alias)
         self.rate_limit = RateLimitGuard(cache_alias)
@@ -187,6 +204,7 @@ class EsiHTTPAdapter(HTTPAdapter):
         max_wait = float(app_settings.ESI_RATE_LIMIT_MAX_WAIT)
         server_retries = connection_retries = 0
         waited = 0.0
+        may_repeat = self.retry_methods is None or method in self.retry_methods
         while True:
             self.error_limit.check(host, self.clock())
             blocked = self.rate_limit.wait_needed(method, url, character, self.clock())
@@ -199,6 +217,8 @@ class EsiHTTPAdapter(HTTPAdapter):
                 raise
             except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
                 if connection_retries >= int(app_settings.ESI_CONNECTION_ERROR_MAX_RETRIES):
+                    raise
+                if not (may_repeat or never_sent(exc)):
                     raise
                 connection_retries += 1
                 self._retry_later(method, url, type(exc).__name__, connection_retries, "connection")
@@ -215,8 +235,10 @@ class EsiHTTPAdapter(HTTPAdapter):
                 response.close()
                 waited = self._wait_for_rate_limit(group, character, retry_after, waited, max_wait)
                 continue
-            if response.status_code in RETRY_STATUSES and server_retries < int(
-                app_settings.ESI_SERVER_ERROR_MAX_RETRIES
+            if (
+                response.status_code in RETRY_STATUSES
+                and may_repeat
+                and server_retries < int(app_settings.ESI_SERVER_ERROR_MAX_RETRIES)
             ):
                 server_retries += 1
                 response.close()

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -55,6 +56,8 @@ RATE_GROUP_PREFIX = "django-esi:rate-group:v1:"
 DEFAULT_ERROR_WINDOW = 60.0
 #: How long a learnt URL -> rate-limit group mapping is kept.
 GROUP_MAPPING_TIMEOUT = 24 * 3600
+#: How long this process trusts "no group known" for a route before asking the cache again.
+GROUP_MISS_RECHECK = 60.0
 
 _WINDOW_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _NUMERIC_SEGMENT = re.compile(r"(?<=/)\d+(?=/|$)")
@@ -174,6 +177,8 @@ class RateLimitGuard:
         self.alias = alias
         # In-process hints from the spec; learnt mappings also go to the cache.
         self._groups: dict[str, str] = {}
+        # Routes the cache knew no group for, and when (monotonic) it was asked.
+        self._misses: dict[str, float] = {}
 
     @staticmethod
     def _key(host: str, group: str, character: str) -> str:
@@ -187,11 +192,17 @@ class RateLimitGuard:
         """Return the rate-limit group of a request, when known."""
         route = route_of(method, url)
         group = self._groups.get(route)
-        if group is None:
-            group = _cache_get(self.alias, hashed_key(RATE_GROUP_PREFIX, route))
-            if isinstance(group, str):
-                self._groups[route] = group
-        return group
+        if group is not None:
+            return group
+        asked = self._misses.get(route)
+        if asked is not None and time.monotonic() - asked < GROUP_MISS_RECHECK:
+            return None
+        found = _cache_get(self.alias, hashed_key(RATE_GROUP_PREFIX, route))
+        if isinstance(found, str):
+            self._groups[route] = found
+            return found
+        self._misses[route] = time.monotonic()
+        return None
 
     def state(self, host: str, group: str, character: str) -> RateLimitState | None:
         """Return the budget last seen for a host, group and character, or None."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable, Collection, MutableMapping
 from typing import Any
 
 import requests
@@ -48,15 +48,20 @@ def build_session(
     datasource: str | None = None,
     transport: HTTPAdapter | None = None,
     cache_responses: bool | None = None,
+    retry_methods: Collection[str] | None = None,
     sleep: Callable[[float], None] | None = None,
 ) -> requests.Session:
     """Return a pooled session that sends through :class:`EsiHTTPAdapter`.
 
     It carries the User-Agent and, with a compatibility date, the
     ``X-Compatibility-Date`` and ``X-Tenant`` headers on every request.
+    Code that must not repeat a request the server may have acted on (an
+    OAuth token refresh) passes ``retry_methods=("GET",)``.
     """
     session = requests.Session()
-    adapter = EsiHTTPAdapter(transport=transport, cache_responses=cache_responses, sleep=sleep)
+    adapter = EsiHTTPAdapter(
+        transport=transport, cache_responses=cache_responses, retry_methods=retry_methods, sleep=sleep
+    )
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     session.headers["User-Agent"] = user_agent(app_info_text)
@@ -79,15 +84,13 @@ class EsiRequestsClient(RequestsClient):
         compatibility_date: str | dt.date | None = None,
         tenant: str | None = None,
         *,
-        datasource: str | None = None,
-        transport: HTTPAdapter | None = None,
-        cache_responses: bool | None = None,
-        sleep: Callable[[float], None] | None = None,
         ssl_verify: bool = True,
         ssl_cert: Any = None,
         future_adapter_class: type[RequestsFutureAdapter] = RequestsFutureAdapter,
         response_adapter_class: type[RequestsResponseAdapter] = RequestsResponseAdapter,
+        **session_options: Any,
     ) -> None:
+        """Create the client; ``session_options`` (``datasource``, ``transport``, ...) go to :func:`build_session`."""
         super().__init__(
             ssl_verify=ssl_verify,
             ssl_cert=ssl_cert,
@@ -95,15 +98,7 @@ class EsiRequestsClient(RequestsClient):
             response_adapter_class=response_adapter_class,
         )
         self.session.close()
-        self.session = build_session(
-            app_info_text,
-            compatibility_date,
-            tenant,
-            datasource=datasource,
-            transport=transport,
-            cache_responses=cache_responses,
-            sleep=sleep,
-        )
+        self.session = build_session(app_info_text, compatibility_date, tenant, **session_options)
 
     @property
     def adapter(self) -> EsiHTTPAdapter:
