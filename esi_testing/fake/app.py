@@ -50,7 +50,7 @@ from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import http_date, parse_accept_header, parse_date, quote_etag, unquote_etag
 from werkzeug.wrappers import Request, Response
 
-from esi_testing.fake import DropConnection
+from esi_testing.fake import DropConnection, HoldConnection
 from esi_testing.fake.backend import FakeBackend, Fault, JournalEntry, TokenRejected
 from esi_testing.fake.datapack import NON_DATA_PARAMS, Record
 from esi_testing.fake.routes import Param, Route, RouteNotFound
@@ -160,6 +160,8 @@ class FakeESIApp:
             raise DropConnection(
                 f"injected fault: connection dropped ({fault.operation or fault.path or '*'})"
             )
+        if fault.timeout is not None:
+            raise HoldConnection(float(fault.timeout))
         if fault.status is not None:
             status = int(fault.status)
             body = _FAULT_BODIES.get(status, {"error": f"Injected fault {status}"})

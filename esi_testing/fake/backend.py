@@ -226,10 +226,10 @@ class FakeBackend:
                     return table.match(method, path)
                 except RouteNotFound:
                     continue
-        table = self.table_for_date(compatibility_date)
-        if table is None:
+        dated = self.table_for_date(compatibility_date)
+        if dated is None:
             raise RouteNotFound(f"{method} {path}")
-        return table.match(method, path)
+        return dated.match(method, path)
 
     def table_for_date(self, compatibility_date: str | None) -> RouteTable | None:
         """Return the OpenAPI table serving a compatibility date (None: no OpenAPI snapshot)."""

@@ -257,13 +257,12 @@ class RouteTable:
             self.routes.append(route)
 
     def _route(self, method: str, path: str, op: Mapping[str, Any], shared: list[Any]) -> Route:
-        params = [self._param(p) for p in [*shared, *op.get("parameters", [])]]
+        params = [p for p in map(self._param, [*shared, *op.get("parameters", [])]) if p is not None]
         body = op.get("requestBody")
         if body is not None:
             body = self.resolve(body)
             schema = (body.get("content", {}).get("application/json") or {}).get("schema", {})
             params.append(Param("body", "body", bool(body.get("required")), schema))
-        params = [p for p in params if p is not None]
         languages: tuple[str, ...] = ()
         for p in params:
             if p.name in ("language", "Accept-Language"):
