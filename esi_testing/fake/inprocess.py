@@ -91,12 +91,17 @@ def call_wsgi(
 ) -> tuple[int, list[tuple[str, str]], Any]:
     """Run ``app`` on a prepared request; return ``(status, headers, body)`` for ``responses``."""
     parts = urlsplit(request.url or "")
-    body = request.body
-    if hasattr(body, "read"):
-        body = body.read()  # type: ignore[union-attr]
-    if isinstance(body, str):
-        body = body.encode("utf-8")
-    headers = [(k, v) for k, v in request.headers.items() if k.lower() != "content-length"]
+    raw: Any = request.body
+    if hasattr(raw, "read"):
+        raw = raw.read()
+    elif raw is not None and not isinstance(raw, (str, bytes)):
+        raw = b"".join(part if isinstance(part, bytes) else str(part).encode() for part in raw)
+    body: bytes | None = raw.encode("utf-8") if isinstance(raw, str) else raw
+    headers = [
+        (k, v if isinstance(v, str) else v.decode("latin-1"))
+        for k, v in request.headers.items()
+        if k.lower() != "content-length"
+    ]
     builder = EnvironBuilder(
         method=request.method or "GET",
         base_url=base,

@@ -232,7 +232,8 @@ class Character:
     owner_hash: str
 
 
-DEFAULT_CHARACTER = Character(90000001, "Fake Capsuleer", owner_hash_for(90000001))
+#: The default data pack's first character (esi_testing/data/characters.json).
+DEFAULT_CHARACTER = Character(90000001, "Ada Quickfoot", owner_hash_for(90000001))
 
 
 @dataclass
@@ -446,6 +447,11 @@ class FakeSSO:
         """Append a call to the journal."""
         with self._lock:
             self.journal.append(call)
+
+    def clear_journal(self) -> None:
+        """Forget the calls made so far."""
+        with self._lock:
+            self.journal.clear()
 
     def calls(self, endpoint: str | None = None, *, grant_type: str | None = None) -> list[SSOCall]:
         """Return the journal's calls, optionally of one endpoint and grant type."""

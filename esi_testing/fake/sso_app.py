@@ -14,6 +14,18 @@ Paths, relative to wherever the app is served (``https://login.eveonline.com`` i
   ``client_id`` + PKCE ``code_verifier``) and ``refresh_token`` (rotated);
 * ``POST /v2/oauth/revoke``: ``token`` (+ ``token_type_hint``), 200 with an empty body.
 
+Control endpoints (JSON in and out, not journaled), so a test in another process can
+drive a fake served by ``python -m esi_testing serve``:
+
+* ``POST /_fake/sso/reset``;
+* ``POST /_fake/sso/tokens`` ``{"character_id", "scopes", "expires_in"?, "client_id"?,
+  "scp_as_string"?}``: a token response, as :meth:`FakeSSO.issue_tokens`;
+* ``POST /_fake/sso/characters`` ``{"character_id", "name", "owner_hash"?}``;
+* ``POST /_fake/sso/consent`` ``{"character_id"?, "scopes"?, "auto"?}``;
+* ``GET/POST/DELETE /_fake/sso/faults`` ``{"kind", "endpoint"?, "times"?, "fraction"?,
+  "seconds"?}``;
+* ``GET/DELETE /_fake/sso/journal``.
+
 Errors are EVE's: JSON ``{"error": ..., "error_description": ...}`` with 400 or 401 on the
 token and revoke endpoints, a 400 HTML page on the authorize endpoint. Injected faults
 answer a 5xx, ``invalid_grant``, or raise :class:`~esi_testing.fake.DropConnection` /
@@ -49,6 +61,7 @@ _URLS = Map(
         Rule("/v2/oauth/authorize", endpoint="authorize", methods=["GET", "POST"]),
         Rule("/v2/oauth/token", endpoint="token", methods=["POST"]),
         Rule("/v2/oauth/revoke", endpoint="revoke", methods=["POST"]),
+        Rule("/_fake/sso/<name>", endpoint="control"),
     ],
     strict_slashes=False,
 )
@@ -79,6 +92,8 @@ class SSOApp:
             endpoint, _ = adapter.match()
         except (NotFound, MethodNotAllowed) as exc:
             return _json({"error": "not_found", "error_description": exc.description or ""}, exc.code or 404)
+        if endpoint == "control":
+            return self.control(request, adapter.match()[1]["name"])
         call = {"endpoint": endpoint, "method": request.method}
         if endpoint in ("token", "revoke"):
             call["client_id"] = _client_credentials(request)[0]
@@ -110,6 +125,50 @@ class SSOApp:
             return _json({"error": "invalid_request", "error_description": exc.description or ""}, 400)
         self.sso.record(SSOCall(status=response.status_code, **call))
         return response
+
+    def control(self, request: Request, name: str) -> Response:
+        """Answer ``/_fake/sso/<name>``: reset, tokens, characters, consent, faults, journal."""
+        sso, method = self.sso, request.method
+        try:
+            doc = request.get_json(force=True) if method == "POST" and request.data else {}
+            if not isinstance(doc, dict):
+                raise ValueError("the body must be a JSON object")
+            if (name, method) == ("reset", "POST"):
+                sso.reset()
+                return _json({"reset": True})
+            if (name, method) == ("tokens", "POST"):
+                return _json(
+                    sso.issue_tokens(
+                        **_pick(
+                            doc,
+                            "character_id",
+                            "scopes",
+                            "expires_in",
+                            "client_id",
+                            "scp_as_string",
+                            "owner_hash",
+                        )
+                    )
+                )
+            if (name, method) == ("characters", "POST"):
+                character = sso.add_character(**_pick(doc, "character_id", "name", "owner_hash"))
+                return _json(vars(character), 201)
+            if (name, method) == ("consent", "POST"):
+                sso.set_consent(**_pick(doc, "character_id", "scopes", "auto"))
+                return _json({"character_id": sso.consent_character().character_id, "auto": sso.auto_consent})
+            if name == "faults" and method in ("GET", "POST", "DELETE"):
+                if method == "POST":
+                    sso.inject_fault(**_pick(doc, "kind", "endpoint", "times", "fraction", "seconds"))
+                elif method == "DELETE":
+                    sso.clear_faults()
+                return _json({"faults": [vars(f) for f in sso.faults]})
+            if name == "journal" and method in ("GET", "DELETE"):
+                if method == "DELETE":
+                    sso.clear_journal()
+                return _json({"journal": [vars(c) for c in sso.calls()]})
+        except (ValueError, TypeError, KeyError, HTTPException) as exc:
+            return _json({"error": f"{type(exc).__name__}: {exc}"}, 400)
+        return _json({"error": f"no control endpoint {method} {request.path}"}, 404)
 
     # --- endpoints -----------------------------------------------------------------
 
@@ -210,6 +269,14 @@ class SSOApp:
         return Response(b"", 200)
 
 
+def _pick(doc: dict[str, Any], *names: str) -> dict[str, Any]:
+    """Return the named fields of a control request; refuse unknown ones by name."""
+    unknown = set(doc) - set(names)
+    if unknown:
+        raise ValueError(f"unknown field(s) {', '.join(sorted(unknown))}; known: {', '.join(names)}")
+    return {name: doc[name] for name in names if name in doc}
+
+
 def _client_credentials(request: Request) -> tuple[str | None, str | None]:
     """Return (client_id, client_secret) from HTTP Basic auth, else from the form."""
     auth = request.authorization
@@ -240,7 +307,7 @@ def _add_query(url: str, params: dict[str, str]) -> str:
 
 
 def _template(name: str) -> Template:
-    return Template(resources.files("esi_testing.fake").joinpath("templates", name).read_text("utf-8"))
+    return Template(resources.files("esi_testing.fake").joinpath("templates").joinpath(name).read_text("utf-8"))
 
 
 def _consent_page(sso: FakeSSO, params: dict[str, str]) -> Response:

@@ -1,0 +1,128 @@
+"""Command line of esi_testing: ``python -m esi_testing <command> ...``.
+
+Commands:
+
+* ``serve``: run the fake ESI and fake EVE SSO on one loopback port until Ctrl-C.
+
+A command is a function ``add_<name>(subparsers)`` that adds its parser and sets
+``handler`` (a function of the parsed arguments returning the exit status) with
+``set_defaults``; list it in :data:`COMMANDS`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from pprint import pformat
+from typing import Any
+
+__all__ = ["COMMANDS", "build_parser", "main"]
+
+
+def add_serve(subparsers: Any) -> None:
+    """Add ``serve``: the fake ESI and SSO on a loopback server."""
+    parser = subparsers.add_parser(
+        "serve",
+        help="serve the fake ESI and fake EVE SSO over HTTP",
+        description="Serve the fake ESI and the fake EVE SSO on one port until Ctrl-C.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
+    parser.add_argument(
+        "--port", type=int, default=8080, help="port to bind, 0 for any free one (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--snapshot",
+        action="append",
+        metavar="ROUTE_OR_DATE",
+        help="spec to serve: a Swagger route (latest, v4, ...) or a compatibility date (2025-12-16); "
+        "repeat to serve several (default: latest and the newest date)",
+    )
+    parser.add_argument(
+        "--data", metavar="PATH", help="data pack (directory or JSON file) instead of the default one"
+    )
+    parser.add_argument(
+        "--strict", action="store_true", help="answer 404 for anything the data pack does not record"
+    )
+    parser.add_argument("--latency", default=None, help="delay added to every answer, e.g. 50ms or 0.2s")
+    parser.add_argument("--page-size", type=int, default=None, help="items per page of paged lists")
+    parser.set_defaults(handler=serve)
+
+
+def serve(
+    args: argparse.Namespace,
+    *,
+    ready: Callable[[Any], None] | None = None,
+    stop: threading.Event | None = None,
+) -> int:
+    """Run the fake until Ctrl-C, SIGTERM or ``stop`` is set; print where it answers first."""
+    from esi_testing.fake.faked import FakeESI, parse_duration
+
+    snapshot: Any = None
+    if args.snapshot:
+        snapshot = args.snapshot[0] if len(args.snapshot) == 1 else args.snapshot
+    options: dict[str, Any] = {}
+    if args.page_size is not None:
+        options["page_size"] = args.page_size
+    try:
+        fake = FakeESI(
+            snapshot,
+            mode="server",
+            data=args.data,
+            strict=args.strict,
+            latency=parse_duration(args.latency),
+            host=args.host,
+            port=args.port,
+            **options,
+        )
+        fake.start()
+    except (ValueError, OSError) as exc:
+        print(f"esi_testing serve: {exc}", file=sys.stderr)
+        return 2
+    stop = stop or threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        print(f"Fake ESI:       {fake.url}/", flush=True)
+        print(
+            f"Fake EVE SSO:   {fake.sso_url}/  (metadata: {fake.sso_url}/.well-known/oauth-authorization-server)"
+        )
+        print(f"Control:        {fake.url}/_fake/  and  {fake.sso_url}/_fake/sso/")
+        print("Django settings for django-esi:")
+        print(pformat(fake.settings(), sort_dicts=False, width=100))
+        print("Ctrl-C stops.", flush=True)
+        if ready is not None:
+            ready(fake)
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        fake.stop()
+    return 0
+
+
+#: The subcommands, in the order ``--help`` lists them.
+COMMANDS: list[Callable[[Any], None]] = [add_serve]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the parser of ``python -m esi_testing``."""
+    parser = argparse.ArgumentParser(prog="python -m esi_testing", description="django-esi's test kit.")
+    subparsers = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
+    for add in COMMANDS:
+        add(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; return its exit status."""
+    args = build_parser().parse_args(argv)
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    return handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
