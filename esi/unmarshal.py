@@ -1,0 +1,550 @@
+"""Check and convert ESI response bodies fast, with the types bravado-core gives.
+
+bravado-core checks a response with jsonschema and then unmarshals it by walking
+the schema for every value; on a 1000-order market page that costs some 20
+times the JSON decoding itself. This module compiles each response schema once
+into Python source (one function per object or array schema, primitives inlined)
+that checks and converts the decoded JSON *in place*:
+
+* types (``integer``, ``number``, ``string``, ``boolean``, ``array``, ``object``),
+  ``required``, ``enum``, ``x-nullable``, ``minimum``/``maximum``,
+  ``minItems``/``maxItems``/``uniqueItems``, ``minLength``/``maxLength``,
+  ``pattern`` and ``additionalProperties``, as bravado-core's validator does;
+* formats as bravado-core unmarshals them: ``date-time`` to an aware
+  :class:`~datetime.datetime`, ``date`` to a :class:`~datetime.date`,
+  ``float``/``double`` to :class:`float`; other formats through the spec's own
+  formatters;
+* missing properties filled with their default or ``None`` when the spec's
+  ``include_missing_properties`` is on (bravado-core's default);
+* a subtree using anything else (``allOf``, ``multipleOf``, ...) is handed to
+  bravado-core's own validation and unmarshalling, so results never differ.
+
+A mismatch raises :class:`esi.errors.ResponseValidationError` naming the JSON
+path, the expectation and the value, for example
+``response of get_markets_region_id_orders: $[17].price: expected number, got 'abc'``.
+
+One intended difference: a UTC date-time gets ``dateutil.tz.tzutc()`` as its
+``tzinfo``. bravado-core's ``dateutil.parser.parse`` gives the same instant, but
+with ``tzlocal()`` when the process' local zone is named UTC (as Django makes it
+with ``TIME_ZONE = "UTC"``) and ``tzutc()`` otherwise; we give the latter always.
+
+How the client uses it: build the bravado client with
+``config={"validate_responses": False, "use_models": False, ...}`` and let the
+future hand each response to :func:`handle_response` instead of bravado's
+``bravado.http_future.unmarshal_response`` (same signature)::
+
+    from bravado.http_future import HttpFuture, reraise_errors
+    from esi.unmarshal import handle_response
+
+    class EsiHttpFuture(HttpFuture):
+        @reraise_errors
+        def _get_swagger_result(self, incoming_response):
+            if self.operation is None:
+                return None
+            handle_response(incoming_response, self.operation, self.request_config.response_callbacks)
+            return incoming_response.swagger_result
+
+:func:`unmarshal_response` is the part that turns one response into data, and
+:func:`converter_for_operation` gives the compiled converter itself (cached per
+operation and status code). A converter owns the value it is given: pass freshly
+decoded JSON, never a value that is kept elsewhere.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import threading
+import weakref
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any
+
+from bravado.http_future import raise_on_expected, raise_on_unexpected
+from bravado_core.content_type import APP_JSON, APP_MSGPACK
+from bravado_core.response import get_response_spec
+from bravado_core.schema import get_type_from_schema
+from dateutil.parser import isoparse
+from dateutil.tz import UTC
+
+from esi.errors import ResponseValidationError
+
+__all__ = [
+    "compile_converter",
+    "converter_for_operation",
+    "handle_response",
+    "parse_date",
+    "parse_date_time",
+    "unmarshal_response",
+]
+
+Converter = Callable[[Any], Any]
+
+# Keywords the generated code handles; a schema using any other keyword falls back to bravado-core.
+_ANNOTATIONS = {"description", "title", "example", "readOnly", "externalDocs", "xml", "x-model", "x-scope"}
+_HANDLED = _ANNOTATIONS | {
+    "type", "format", "enum", "default", "x-nullable", "properties", "required", "additionalProperties",
+    "items", "minItems", "maxItems", "uniqueItems", "minimum", "maximum", "exclusiveMinimum",
+    "exclusiveMaximum", "minLength", "maxLength", "pattern",
+}  # fmt: skip
+_UNTYPED = _ANNOTATIONS | {"enum", "default", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"}
+_UNTYPED |= {"minLength", "maxLength", "pattern"}
+_PRIMITIVE_TYPES = {"integer": (int,), "number": (int, float), "string": (str,), "boolean": (bool,)}
+_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})", re.ASCII)
+_fromisoformat = datetime.fromisoformat
+_date_fromisoformat = date.fromisoformat
+
+
+def parse_date_time(value: str) -> datetime | None:
+    """Return an RFC 3339 date-time string as an aware datetime, or None when it is not one."""
+    # ESI sends "2016-09-03T05:12:25Z": parse that shape without regex or dateutil.
+    if value[-1:] == "Z" and len(value) in (20, 24, 27) and value[10] == "T" and value[4] == "-":
+        if (
+            value[7] == "-"
+            and value[13] == ":"
+            and value[16] == ":"
+            and (len(value) == 20 or value[19] == ".")
+        ):
+            try:
+                d = _fromisoformat(value[:-1])
+            except ValueError:
+                return None
+            return datetime(d.year, d.month, d.day, d.hour, d.minute, d.second, d.microsecond, UTC)
+    if _RFC3339.fullmatch(value) is None:
+        return None
+    try:
+        return isoparse(value)
+    except (ValueError, OverflowError):
+        return None
+
+
+def parse_date(value: str) -> date | None:
+    """Return a ``YYYY-MM-DD`` string as a date, or None when it is not one."""
+    if len(value) == 10 and value[4] == "-" and value[7] == "-" and value.isascii():
+        try:
+            return _date_fromisoformat(value)
+        except ValueError:
+            return None
+    return None
+
+
+class _Sensitive:
+    def __repr__(self) -> str:
+        return "***"
+
+
+_SENSITIVE = _Sensitive()
+
+
+class _Mismatch(Exception):
+    """A value does not match its schema; ``path`` grows as the error leaves each container."""
+
+    def __init__(self, expected: str, value: Any, *path: Any, missing: bool = False, text: str = "") -> None:
+        super().__init__(expected)
+        self.expected, self.value, self.path, self.missing, self.text = (
+            expected,
+            value,
+            list(path),
+            missing,
+            text,
+        )
+
+    def describe(self, name: str) -> str:
+        path = "$" + "".join(
+            f"[{p}]" if isinstance(p, int) else f".{p}" if str(p).isidentifier() else f"[{p!r}]"
+            for p in self.path
+        )
+        if self.missing or self.text:
+            return f"response of {name}: {path}: {self.text or 'required property is missing'}"
+        got = repr(self.value)
+        got = got if len(got) <= 80 else got[:77] + "..."
+        return f"response of {name}: {path}: expected {self.expected}, got {got}"
+
+
+def _index(items: list, item: Any) -> int:
+    """Return the position of ``item`` in ``items``; the first one is the one that failed."""
+    return next(i for i, x in enumerate(items) if x is item)
+
+
+def _validator(schema: dict) -> Callable[[Any], bool]:
+    """Return a Draft 4 check of ``schema`` (as bravado-core's validator would judge it)."""
+    from jsonschema import Draft4Validator
+
+    return Draft4Validator(schema).is_valid
+
+
+def _unique(items: list) -> bool:
+    try:
+        if len(set(items)) == len(items):  # a set may merge 1 and True; jsonschema tells them apart
+            return True
+    except TypeError:
+        pass
+    return _validator({"uniqueItems": True})(items)
+
+
+class _Compiler:
+    """Generate the source of one converter; see :func:`compile_converter`."""
+
+    def __init__(self, swagger_spec: Any) -> None:
+        self.spec = swagger_spec
+        self.deref = swagger_spec.deref
+        self.fill_missing = swagger_spec.config.get("include_missing_properties", True)
+        self.ns: dict[str, Any] = {
+            "_M": _Mismatch, "_index": _index, "_unique": _unique, "_MISSING": object(),
+            "_dt": parse_date_time, "_SENSITIVE": _SENSITIVE, "_date": parse_date, "_deepcopy": copy.deepcopy,
+        }  # fmt: skip
+        self.functions: dict[int, str] = {}
+        self.sources: list[str] = []
+
+    def const(self, value: Any) -> str:
+        name = f"_c{len(self.ns)}"
+        self.ns[name] = value
+        return name
+
+    def function(self, schema: dict) -> str:
+        """Return the name of the function that checks a container schema in place, generating it once."""
+        key = id(schema)
+        if key not in self.functions:
+            name = self.functions[key] = f"_f{len(self.functions)}"
+            var = "o" if get_type_from_schema(self.spec, schema) == "object" else "a"
+            body = self.object_body(schema, var) if var == "o" else self.array_body(schema, var)
+            self.sources.append(f"def {name}({var}):\n" + "".join(f"    {line}\n" for line in body))
+        return self.functions[key]
+
+    def is_plain(self, schema: dict) -> bool:
+        """Return True when the generated code handles every keyword of ``schema``."""
+        kind = get_type_from_schema(self.spec, schema)
+        if kind not in (None, "object", "array", *_PRIMITIVE_TYPES) or "$ref" in schema:
+            return False
+        # An untyped schema is checked (jsonschema applies `properties` to any dict) but not converted.
+        handled = _UNTYPED if kind is None else _HANDLED
+        return all(key in handled or key.startswith("x-") for key in schema)
+
+    def default(self, schema: dict) -> str | None:
+        """Return an expression for the unmarshalled default of ``schema``, or None without one."""
+        if schema.get("default") is None:
+            return None
+        from bravado_core.unmarshal import unmarshal_schema_object
+
+        value = unmarshal_schema_object(self.spec, schema, copy.deepcopy(schema["default"]))
+        if isinstance(value, (list, dict)):
+            return f"_deepcopy({self.const(value)})"
+        return self.const(value)
+
+    def value(self, schema: Any, var: str, seg: str, store: str) -> list[str]:
+        """Return lines that check ``var``; a converted value is written with ``store`` (a format string).
+
+        ``seg`` is the expression of the path segment for errors raised here.
+        """
+        schema = self.deref(schema)
+        if not self.is_plain(schema):
+            fallback = self.const(self.fallback(schema))
+            return [store.format(f"{fallback}({var}, {seg})")]
+        kind = get_type_from_schema(self.spec, schema)
+        if kind in ("object", "array"):
+            call = f"{self.function(schema)}({var})"
+            checks = [f"try: {call}", f"except _M as e: e.path.insert(0, {seg}); raise"]
+        else:
+            checks = self.primitive(schema, kind, var, seg, store)
+        if not schema.get("x-nullable"):
+            return checks
+        default = self.default(schema)
+        none_case = [store.format(default)] if default else ["pass"]
+        return [f"if {var} is None:", *indent(none_case), "else:", *indent(checks or ["pass"])]
+
+    def primitive(self, schema: dict, kind: str | None, var: str, seg: str, store: str) -> list[str]:
+        lines = []
+
+        shown = "_SENSITIVE" if schema.get("x-sensitive") else var
+
+        def check(bad: str, expected: str) -> None:
+            lines.extend([f"if {bad}:", f"    raise _M({expected!r}, {shown}, {seg})"])
+
+        if kind is not None:
+            check(" and ".join(f"type({var}) is not {t.__name__}" for t in _PRIMITIVE_TYPES[kind]), kind)
+        if "enum" in schema:
+            values = schema["enum"]
+            if kind is None:  # `in` would take True for 1: let jsonschema compare
+                check(f"not {self.const(_validator({'enum': values}))}({var})", f"one of {values}")
+            else:
+                check(f"{var} not in {self.const(frozenset(values))}", f"one of {values}")
+        guard = "" if kind in ("integer", "number") else f"type({var}) in (int, float) and "
+        for key, op, sign in (("minimum", "<", ">"), ("maximum", ">", "<")):
+            if key in schema:
+                strict = schema.get(f"exclusive{key.title()}", False)
+                bound = schema[key]
+                expected = f"{kind or 'number'} {sign if strict else sign + '='} {bound}"
+                check(f"{guard}{var} {op if not strict else op + '='} {bound!r}", expected)
+        guard = "" if kind == "string" else f"type({var}) is str and "
+        if "minLength" in schema:
+            check(
+                f"{guard}len({var}) < {schema['minLength']}",
+                f"string of at least {schema['minLength']} characters",
+            )
+        if "maxLength" in schema:
+            check(
+                f"{guard}len({var}) > {schema['maxLength']}",
+                f"string of at most {schema['maxLength']} characters",
+            )
+        if "pattern" in schema:
+            regex = self.const(re.compile(schema["pattern"]))
+            check(f"{guard}{regex}.search({var}) is None", f"string matching {schema['pattern']!r}")
+        return lines + self.format(schema, kind, var, seg, store)
+
+    def unchanged_types(self, schema: dict) -> frozenset[type] | None:
+        """Return the item types for which ``schema`` needs no check beyond type and enum, nor a conversion."""
+        kind = get_type_from_schema(self.spec, schema)
+        if kind not in _PRIMITIVE_TYPES or not self.is_plain(schema):
+            return None
+        if any(key in schema for key in ("minimum", "maximum", "minLength", "maxLength", "pattern")):
+            return None
+        types = set(_PRIMITIVE_TYPES[kind])
+        fmt = schema.get("format")
+        if fmt is not None and fmt not in self.spec.user_defined_formats:
+            if kind == "number" and fmt in ("float", "double", "int32", "int64"):
+                types = {float} if fmt in ("float", "double") else {int}
+            elif not (kind in ("integer", "boolean") or self.format(schema, kind, "v", "", "{}") == []):
+                return None
+        elif fmt is not None:
+            return None
+        if schema.get("x-nullable"):
+            if self.default(schema):
+                return None
+            types.add(type(None))
+        return frozenset(types)
+
+    def format(self, schema: dict, kind: str | None, var: str, seg: str, store: str) -> list[str]:
+        fmt = schema.get("format")
+        if fmt is None or kind is None:
+            return []
+        if fmt not in self.spec.user_defined_formats:
+            if kind == "string" and fmt in ("date-time", "date"):
+                parse = "_dt" if fmt == "date-time" else "_date"
+                expected = "RFC 3339 date-time" if fmt == "date-time" else "date (YYYY-MM-DD)"
+                return [f"w = {parse}({var})", "if w is None:", f"    raise _M({expected!r}, {var}, {seg})", store.format("w")]  # fmt: skip
+            if kind == "number" and fmt in ("float", "double"):
+                return [f"if type({var}) is int:", "    " + store.format(f"float({var})")]
+            if kind == "number" and fmt in ("int32", "int64"):
+                return [f"if type({var}) is float:", "    " + store.format(f"int({var})")]
+            if kind in ("integer", "boolean") or (
+                fmt == "byte" and not self.spec.config["use_base64_for_byte_format"]
+            ):
+                return []
+        formatter = self.spec.get_format(fmt)
+        checker = self.spec.format_checker
+        lines = []
+        if fmt in checker.checkers or fmt in self.spec.user_defined_formats:
+            lines += [f"if not {self.const(checker)}.conforms({var}, {fmt!r}):", f"    raise _M({fmt!r}, {var}, {seg})"]  # fmt: skip
+        if formatter is not None:
+            to_python = self.const(formatter.to_python)
+            lines += ["try:", f"    w = {to_python}({var})", "except Exception:"]
+            lines += [f"    raise _M({fmt!r}, {var}, {seg}) from None", store.format("w")]
+        return lines
+
+    def object_body(self, schema: dict, var: str) -> list[str]:
+        lines = [f"if type({var}) is not dict:", f"    raise _M('object', {var})"]
+        properties = {name: self.deref(s) for name, s in (schema.get("properties") or {}).items()}
+        required = [name for name in schema.get("required", []) if isinstance(name, str)]
+        fetch = []
+        for name in required:
+            if name in properties:
+                fetch += [f"v = {var}[{name!r}]", *self.value(properties[name], "v", repr(name), f"{var}[{name!r}] = {{}}")]  # fmt: skip
+            else:
+                fetch.append(f"{var}[{name!r}]")
+        if fetch:
+            lines += ["try:", *indent(fetch), "except KeyError as e:", "    raise _M('', None, e.args[0], missing=True) from None"]  # fmt: skip
+        for name, prop in properties.items():
+            if name in required:
+                continue
+            checks = self.value(prop, "v", repr(name), f"{var}[{name!r}] = {{}}")
+            lines += [f"v = {var}.get({name!r}, _MISSING)"]
+            if self.fill_missing:
+                default = self.default(prop)
+                lines += ["if v is _MISSING:", f"    {var}[{name!r}] = {default or 'None'}"]
+                lines += ["else:", *indent(checks)] if checks else []
+            elif checks:
+                lines += ["if v is not _MISSING:", *indent(checks)]
+        extra = schema.get("additionalProperties", True)
+        names = self.const(frozenset(properties))
+        if extra is False:
+            lines += [
+                f"if not {names}.issuperset({var}):",
+                f"    k = next(k for k in {var} if k not in {names})",
+            ]
+            lines += [f"    raise _M('no property of this name', {var}[k], k)"]
+        elif extra not in (True, {}):
+            checks = self.value(extra, "v", "k", f"{var}[k] = {{}}")
+            if checks:
+                lines += [
+                    f"for k in [k for k in {var} if k not in {names}]:",
+                    f"    v = {var}[k]",
+                    *indent(checks),
+                ]
+        return lines
+
+    def array_body(self, schema: dict, var: str) -> list[str]:
+        lines = [f"if type({var}) is not list:", f"    raise _M('array', {var})"]
+        if "minItems" in schema:
+            lines += [f"if len({var}) < {schema['minItems']}:", f"    raise _M('array of at least {schema['minItems']} items', {var})"]  # fmt: skip
+        if "maxItems" in schema:
+            lines += [f"if len({var}) > {schema['maxItems']}:", f"    raise _M('array of at most {schema['maxItems']} items', {var})"]  # fmt: skip
+        if schema.get("uniqueItems"):
+            lines += [f"if not _unique({var}):", f"    raise _M('array of unique items', {var})"]
+        if "items" not in schema:
+            return lines
+        item = self.deref(schema["items"])
+        kind = get_type_from_schema(self.spec, item)
+        checks = self.value(item, "x", "i", f"{var}[i] = {{}}")
+        if not checks:
+            return lines
+        if kind in ("object", "array") and self.is_plain(item) and not item.get("x-nullable"):
+            # The hot path (a page of objects): the item's checks inline in the loop, index found on failure.
+            body = (
+                self.object_body(item, "x") if kind == "object" and id(item) not in self.functions else None
+            )
+            body = body or [f"{self.function(item)}(x)"]
+            return (
+                lines
+                + ["try:", f"    for x in {var}:", *indent(body, 2), "except _M as e:"]
+                + [
+                    f"    e.path.insert(0, _index({var}, x))",
+                    "    raise",
+                ]
+            )
+        loop = [f"for i, x in enumerate({var}):", *indent(checks)]
+        types = self.unchanged_types(item)
+        if types is not None:
+            # Items needing no conversion: check them in C; loop only to convert some or name a bad one.
+            test = f"{self.const(types)}.issuperset(map(type, {var}))"
+            if "enum" in item:
+                enum = frozenset(x for x in item["enum"] if x is not None)
+                test += f" and {self.const(enum | {None})}.issuperset({var})"
+            return lines + [f"if not ({test}):", *indent(loop)]
+        return lines + loop
+
+    def fallback(self, schema: dict) -> Converter:
+        """Return a converter that runs bravado-core's own validation and unmarshalling."""
+        from bravado_core.exception import SwaggerMappingError
+        from bravado_core.swagger20_validator import get_validator_type
+        from bravado_core.unmarshal import unmarshal_schema_object
+        from jsonschema import ValidationError
+
+        spec = self.spec
+        validator_type = get_validator_type(spec)
+
+        def convert(value: Any, segment: Any) -> Any:
+            try:
+                # The validator bravado-core runs on the whole body, whatever the schema's type.
+                validator_type(schema, format_checker=spec.format_checker, resolver=spec.resolver).validate(
+                    value
+                )
+                return unmarshal_schema_object(spec, schema, value)
+            except ValidationError as e:
+                text = e.message
+                if isinstance(e.schema, dict) and e.schema.get("x-sensitive"):  # as bravado-core scrubs it
+                    text = "***" + text[len(str(e.instance)) :]
+                raise _Mismatch("", None, segment, *e.absolute_path, text=text) from None
+            except (SwaggerMappingError, ValueError, TypeError) as e:
+                raise _Mismatch("", None, segment, text=str(e)) from None
+
+        return convert
+
+
+def indent(lines: list[str], levels: int = 1) -> list[str]:
+    return ["    " * levels + line for line in lines]
+
+
+def compile_converter(swagger_spec: Any, schema: Any, name: str = "response") -> Converter:
+    """Return a function that checks and converts a decoded JSON value of ``schema`` in place.
+
+    ``swagger_spec`` is the bravado-core ``Spec`` (its ``deref``, config and formats are used);
+    ``name`` appears in error messages. The function returns the converted value and raises
+    :class:`~esi.errors.ResponseValidationError` on a mismatch.
+    """
+    compiler = _Compiler(swagger_spec)
+    if get_type_from_schema(swagger_spec, swagger_spec.deref(schema)) is None:
+        return lambda value: value  # bravado-core neither checks nor converts an untyped body
+    top = compiler.value(schema, "value", "None", "value = {}") or ["pass"]
+    source = "\n".join(compiler.sources) + "\ndef root(value):\n" + "".join(f"    {line}\n" for line in top)
+    source += "    return value\n"
+    exec(compile(source, f"<esi converter {name}>", "exec"), compiler.ns)
+    root = compiler.ns["root"]
+
+    def convert(value: Any) -> Any:
+        try:
+            return root(value)
+        except _Mismatch as e:
+            if e.path[:1] == [None]:
+                del e.path[0]
+            raise ResponseValidationError(e.describe(name)) from None
+
+    convert.source = source  # type: ignore[attr-defined]  # for debugging a schema's checks
+    return convert
+
+
+_converters: weakref.WeakKeyDictionary[Any, dict[int, Converter | None]] = weakref.WeakKeyDictionary()
+_lock = threading.Lock()
+
+
+def converter_for_operation(operation: Any, status_code: int) -> Converter | None:
+    """Return the converter of a bravado-core ``Operation``'s response, or None when it has no schema.
+
+    Compiled on first use, then cached per operation and status code. Raises bravado-core's
+    ``MatchingResponseNotFound`` when the spec has no response for ``status_code``.
+    """
+    try:
+        return _converters[operation][status_code]
+    except KeyError:
+        pass
+    response_spec = get_response_spec(status_code, operation)
+    converter = None
+    if "schema" in response_spec:
+        converter = compile_converter(operation.swagger_spec, response_spec["schema"], operation.operation_id)
+    with _lock:
+        _converters.setdefault(operation, {})[status_code] = converter
+    return converter
+
+
+def unmarshal_response(incoming_response: Any, operation: Any) -> Any:
+    """Return the body of a bravado ``IncomingResponse`` as checked, converted data.
+
+    A drop-in for ``bravado.http_future.unmarshal_response_inner`` with bravado-core's
+    validation replaced by the compiled converter.
+    """
+    converter = converter_for_operation(operation, incoming_response.status_code)
+    if converter is None:
+        return None
+    content_type = incoming_response.headers.get("content-type", "").lower()
+    if content_type.startswith(APP_JSON):
+        return converter(incoming_response.json())
+    if content_type.startswith(APP_MSGPACK):
+        from msgpack import unpackb
+
+        return converter(unpackb(incoming_response.raw_bytes))
+    if content_type.startswith("application"):
+        return incoming_response.raw_bytes
+    return incoming_response.text
+
+
+def handle_response(
+    incoming_response: Any,
+    operation: Any,
+    response_callbacks: list[Callable[[Any, Any], None]] | None = None,
+) -> None:
+    """Set ``incoming_response.swagger_result``, raising bravado's HTTP errors as bravado does.
+
+    Same signature and behaviour as ``bravado.http_future.unmarshal_response``, with
+    :func:`unmarshal_response` doing the unmarshalling.
+    """
+    from bravado.exception import make_http_exception
+    from bravado_core.exception import MatchingResponseNotFound
+
+    try:
+        raise_on_unexpected(incoming_response)
+        incoming_response.swagger_result = unmarshal_response(incoming_response, operation)
+    except MatchingResponseNotFound as e:
+        raise make_http_exception(response=incoming_response, message=str(e)) from e
+    finally:
+        for callback in response_callbacks or ():
+            callback(incoming_response, operation)
+    raise_on_expected(incoming_response)
