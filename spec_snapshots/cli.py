@@ -114,7 +114,7 @@ def _find(ref: str, dirs: list[Path]) -> tuple[str, dict[str, Any]]:
             snap = matches[0]
     except (SnapshotNotFound, ValueError) as exc:
         raise CliError(str(exc)) from None
-    return f"{snap.label} ({snap.key})", snap.load()
+    return snap.key, snap.load()
 
 
 def _source_text(snap: Snapshot) -> str:

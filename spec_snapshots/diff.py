@@ -408,6 +408,12 @@ def _short(value: Any) -> str:
     return str(value)
 
 
+def _values(values: list[Any]) -> str:
+    shown = ", ".join(str(v) for v in values[:3])
+    more = f", ... {len(values) - 3} more" if len(values) > 3 else ""
+    return f"{len(values)} ({shown}{more})" if values else "0"
+
+
 def _param_line(c: dict[str, Any]) -> str:
     sign = {"added": "+", "removed": "-", "changed": "~"}[c["change"]]
     text = f"{sign} {c['in']} {c['name']}"
@@ -426,7 +432,7 @@ def _schema_line(c: dict[str, Any]) -> str:
     if c["change"] == "added":
         return f"+ {c['path']} ({c['to']})"
     if "added" in c:
-        return f"~ {c['path']} enum: +{_short(c['added'])} -{_short(c['removed'])}"
+        return f"~ {c['path']} enum: {_values(c['added'])} added, {_values(c['removed'])} removed"
     return f"~ {c['path']} {c['change']}: {_short(c['from'])} -> {_short(c['to'])}"
 
 

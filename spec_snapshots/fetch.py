@@ -77,7 +77,8 @@ def fetch_spec(url: str, session: requests.Session | None = None) -> tuple[bytes
         if session is None:
             http.close()
     if response.status_code != 200:
-        body = response.text[:200].strip()
+        body = " ".join(response.text.split())  # one line, even for an HTML error page
+        body = body if len(body) <= 120 else body[:117] + "..."
         raise SnapshotFetchError(
             f"could not download {url}: HTTP {response.status_code}" + (f": {body}" if body else ""),
             url,

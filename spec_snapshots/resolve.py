@@ -53,27 +53,29 @@ class SpecDerivedWarning(UserWarning):
     """A route's spec was derived from ``latest`` because no real snapshot was reachable."""
 
 
-def default_cache_dir() -> Path | None:
+def default_cache_dir(cache_dir: PathLike | None | bool = None) -> Path | None:
     """Return the directory where fetched route specs are kept when no user directory is set.
 
-    ``<ESI_SPEC_CACHE_DIR>/snapshots`` when Django settings give one,
-    ``None`` when that setting is ``False`` (no disk cache), else
-    ``$XDG_CACHE_HOME/django-esi/snapshots`` (``~/.cache/django-esi/snapshots``).
+    ``cache_dir`` has the meaning of the setting ``ESI_SPEC_CACHE_DIR``: a
+    path gives ``<path>/snapshots``, ``False`` gives ``None`` (no disk cache:
+    fetched specs stay in memory), ``None`` reads that setting when Django
+    settings are configured, else uses ``$XDG_CACHE_HOME/django-esi/snapshots``
+    (``~/.cache/django-esi/snapshots``).
     """
-    setting: Any = None
-    try:
-        from django.conf import settings
+    if cache_dir is None:
+        try:
+            from django.conf import settings
 
-        if settings.configured:
-            setting = getattr(settings, "ESI_SPEC_CACHE_DIR", None)
-    except ImportError:  # pragma: no cover - Django is a dependency
-        pass
-    if setting is False:
+            if settings.configured:
+                cache_dir = getattr(settings, "ESI_SPEC_CACHE_DIR", None)
+        except ImportError:  # pragma: no cover - Django is a dependency
+            pass
+    if cache_dir is False:
         return None
-    if setting:
-        return Path(setting).expanduser() / "snapshots"
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base).expanduser() / "django-esi" / "snapshots"
+    if cache_dir is None or cache_dir is True:
+        base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+        return Path(base).expanduser() / "django-esi" / "snapshots"
+    return Path(cache_dir).expanduser() / "snapshots"
 
 
 def _user_dirs(dirs: Iterable[PathLike] | None) -> list[Path]:
@@ -85,22 +87,14 @@ def search_dirs(
 ) -> list[Path]:
     """Return the user directories, plus the cache directory when no user directory is set.
 
-    ``cache_dir=None`` means :func:`default_cache_dir`, ``False`` means none.
+    ``cache_dir`` is read as :func:`default_cache_dir` reads it.
     The bundled directory is added by the loader after these.
     """
     user = _user_dirs(dirs)
     if user:
         return user
-    cache = _cache_dir(cache_dir)
+    cache = default_cache_dir(cache_dir)
     return [cache.resolve()] if cache is not None else []
-
-
-def _cache_dir(cache_dir: PathLike | None | bool) -> Path | None:
-    if cache_dir is False:
-        return None
-    if cache_dir is None or cache_dir is True:
-        return default_cache_dir()
-    return Path(cache_dir).expanduser()
 
 
 def _newest_real(route: str, dirs: list[Path]) -> Snapshot | None:
@@ -177,6 +171,9 @@ def resolve(
     the cache directory or the bundled one wins. Else, unless ``offline``,
     download the route's spec once from ``api_url`` and keep it; else derive it
     from the newest real ``latest`` and warn with :class:`SpecDerivedWarning`.
+    ``cache_dir`` is django-esi's cache directory, read like the setting
+    ``ESI_SPEC_CACHE_DIR`` (see :func:`default_cache_dir`): fetched specs go
+    to its ``snapshots`` folder when no user snapshot directory is set.
 
     Raise :class:`~spec_snapshots.fetch.SnapshotFetchError` (naming URL and
     status) when the download fails, :class:`~spec_snapshots.SnapshotNotFound`

@@ -83,7 +83,7 @@ def test_online_fetches_once_into_the_first_user_directory(shared_specs, tmp_pat
 def test_online_without_user_directory_keeps_it_in_the_cache_directory(shared_specs, tmp_path):
     responses.get("https://esi.evetech.net/v3/swagger.json", body=(shared_specs / V3_FILE).read_bytes())
     snap = spec_snapshots.resolve("v3", offline=False, dirs=[], cache_dir=tmp_path)
-    assert snap.directory == tmp_path.resolve()
+    assert snap.directory == (tmp_path / "snapshots").resolve()
     assert spec_snapshots.resolve("v3", offline=True, dirs=[], cache_dir=tmp_path).key == snap.key
     assert len(responses.calls) == 1
     assert responses.calls[0].request.headers["User-Agent"].startswith("django-esi/")
@@ -151,3 +151,7 @@ def test_default_cache_dir_follows_setting_and_xdg(tmp_path, monkeypatch):
         assert default_cache_dir() == tmp_path / "c" / "snapshots"
     with override_settings(ESI_SPEC_CACHE_DIR=False):
         assert default_cache_dir() is None
+    # An explicit value (what the client passes from app_settings) reads the same way.
+    with override_settings(ESI_SPEC_CACHE_DIR=str(tmp_path / "ignored")):
+        assert default_cache_dir(tmp_path / "c") == tmp_path / "c" / "snapshots"
+        assert default_cache_dir(False) is None
