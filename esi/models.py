@@ -95,6 +95,10 @@ class _RefreshLocks:
 _refresh_locks = _RefreshLocks()
 
 #: The fields a refresh writes; they are saved together in one UPDATE.
+_INVALID_REASONS = {
+    "invalid_grant": "SSO refused its refresh token",
+    "owner_changed": "its character changed owner",
+}
 _REFRESHED_FIELDS = ("access_token", "refresh_token", "expiry", "character_name", "character_owner_hash")
 
 
@@ -252,7 +256,7 @@ class Token(models.Model):
         elif outcome != "adopt":
             logger.info("Deleted %r: %s", self, outcome)
             signals.token_invalidated.send(sender=Token, token=self, reason=outcome)
-            raise TokenInvalidError(f"{self!r} is invalid ({outcome}) and was deleted")
+            raise TokenInvalidError(f"{self!r} was deleted: {_INVALID_REASONS[outcome]} ({outcome})")
 
     @staticmethod
     def _is_expired(expiry: datetime.datetime) -> bool:
@@ -362,7 +366,8 @@ class CallbackRedirect(models.Model):
     objects: ClassVar[CallbackRedirectManager] = CallbackRedirectManager()
 
     def __str__(self) -> str:
-        return f"{self.session_key}: {self.url}"
+        # the session key is a secret: show only enough of it to tell logins apart
+        return f"{self.session_key[:5]}…: {self.url}"
 
     def __repr__(self) -> str:
-        return f"<{self.__class__.__name__}(pk={self.pk}): {self.session_key} to {self.url}>"
+        return f"<{self.__class__.__name__}(pk={self.pk}): {self.session_key[:5]}… to {self.url}>"

@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (pytest fixtures imported from tests.test_sso_fixtures)
 """Eight workers refresh one token at once: one SSO call, no invalid_grant, token kept.
 
 The fake SSO kills a refresh token once it is used, as EVE SSO does, so a second

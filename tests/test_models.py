@@ -1,0 +1,215 @@
+# ruff: noqa: F811  (pytest fixtures imported from tests.test_sso_fixtures)
+"""Token, Scope and CallbackRedirect against the fake EVE SSO."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import User
+from django.utils import timezone
+
+from esi import sso
+from esi.errors import (
+    NotRefreshableTokenError,
+    SSOError,
+    SSOUnavailable,
+    TokenError,
+    TokenExpiredError,
+    TokenInvalidError,
+)
+from esi.models import CallbackRedirect, Scope, Token
+from esi.signals import token_invalidated, token_refreshed
+from esi_testing.fake.sso import FakeSSO
+from tests.test_sso_fixtures import CHARACTER_ID, SKILLS, WALLET, fake_sso, make_token  # noqa: F401
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def received() -> Iterator[dict[str, list[dict]]]:
+    """Collect the token_refreshed and token_invalidated signals sent during a test."""
+    got: dict[str, list[dict]] = {"refreshed": [], "invalidated": []}
+
+    def on_refreshed(**kwargs: object) -> None:
+        got["refreshed"].append(kwargs)
+
+    def on_invalidated(**kwargs: object) -> None:
+        got["invalidated"].append(kwargs)
+
+    token_refreshed.connect(on_refreshed)
+    token_invalidated.connect(on_invalidated)
+    yield got
+    token_refreshed.disconnect(on_refreshed)
+    token_invalidated.disconnect(on_invalidated)
+
+
+def test_scope_friendly_name() -> None:
+    assert Scope(name="esi-skills.read_skillqueue.v1").friendly_name == "read skillqueue"
+    assert Scope(name="publicData").friendly_name == "publicData"
+    assert str(Scope(name="publicData")) == "publicData"
+
+
+def test_token_str_and_repr(fake_sso: FakeSSO) -> None:
+    token = make_token(fake_sso, scopes=(WALLET, SKILLS))
+    assert str(token) == f"{token.character_name} - {SKILLS}, {WALLET}"
+    assert repr(token) == f"<Token(id={token.pk}): {CHARACTER_ID}, {token.character_name}>"
+
+
+def test_a_fresh_token_is_used_without_calling_sso(fake_sso: FakeSSO) -> None:
+    token = make_token(fake_sso)
+    assert not token.expired
+    assert token.valid_access_token() == token.access_token
+    assert fake_sso.calls("token") == []
+
+
+def test_an_expired_token_is_refreshed_and_saved(fake_sso: FakeSSO, received: dict) -> None:
+    token = make_token(fake_sso, expired=True)
+    old_access, old_refresh = token.access_token, token.refresh_token
+    assert token.expired
+
+    access = token.valid_access_token()
+
+    assert access != old_access
+    stored = Token.objects.get(pk=token.pk)
+    assert (stored.access_token, stored.refresh_token) == (access, token.refresh_token)
+    assert stored.refresh_token != old_refresh and fake_sso.is_live(stored.refresh_token)
+    assert stored.expiry == token.expiry > timezone.now() + timedelta(minutes=15)
+    assert [r["token"].pk for r in received["refreshed"]] == [token.pk]
+
+
+def test_refresh_leeway_refreshes_early(fake_sso: FakeSSO, settings) -> None:
+    token = make_token(fake_sso)
+    Token.objects.filter(pk=token.pk).update(expiry=timezone.now() + timedelta(seconds=20))
+    token.refresh_from_db()
+    settings.ESI_TOKEN_REFRESH_LEEWAY = 10
+    assert not token.expired
+    settings.ESI_TOKEN_REFRESH_LEEWAY = 30
+    assert token.expired
+
+
+def test_an_expired_token_without_refresh_token_raises(fake_sso: FakeSSO) -> None:
+    token = make_token(fake_sso, expired=True)
+    Token.objects.filter(pk=token.pk).update(refresh_token="")
+    token.refresh_from_db()
+    assert not token.can_refresh
+    with pytest.raises(TokenExpiredError):
+        token.valid_access_token()
+    with pytest.raises(NotRefreshableTokenError):
+        token.refresh()
+
+
+def test_invalid_grant_deletes_the_token_and_signals(fake_sso: FakeSSO, received: dict) -> None:
+    token = make_token(fake_sso, expired=True)
+    sso.revoke(token.refresh_token)  # the character revoked the app on the EVE website
+
+    with pytest.raises(TokenInvalidError):
+        token.valid_access_token()
+
+    assert not Token.objects.filter(pk=token.pk).exists()
+    assert [(r["token"].pk, r["reason"]) for r in received["invalidated"]] == [(token.pk, "invalid_grant")]
+
+
+def test_a_sold_character_deletes_the_token(fake_sso: FakeSSO, received: dict) -> None:
+    token = make_token(fake_sso, expired=True)
+    Token.objects.filter(pk=token.pk).update(character_owner_hash="previous-owner")
+    token.refresh_from_db()
+
+    with pytest.raises(TokenInvalidError, match="changed owner"):
+        token.refresh()
+
+    assert not Token.objects.filter(pk=token.pk).exists()
+    assert [r["reason"] for r in received["invalidated"]] == ["owner_changed"]
+
+
+@pytest.mark.parametrize("fault", [503, "drop", "timeout"])
+def test_sso_outage_keeps_the_token_untouched(fake_sso: FakeSSO, received: dict, fault: object) -> None:
+    token = make_token(fake_sso, expired=True)
+    before = Token.objects.filter(pk=token.pk).values().get()
+    fake_sso.inject_fault(fault)
+
+    with pytest.raises(SSOUnavailable):
+        token.valid_access_token()
+
+    assert Token.objects.filter(pk=token.pk).values().get() == before
+    assert received == {"refreshed": [], "invalidated": []}
+    assert not isinstance(SSOUnavailable("x"), TokenError)  # 2.x `except TokenError: delete()` stays safe
+    token.refresh()  # once SSO is back, the kept refresh token works
+    assert not token.expired
+
+
+def test_rotated_refresh_token_is_kept_when_the_jwks_is_down(fake_sso: FakeSSO) -> None:
+    token = make_token(fake_sso, expired=True)
+    sent = token.refresh_token
+    sso.clear_caches()
+    sso.endpoints()
+    fake_sso.inject_fault(503, endpoint="jwks")
+
+    with pytest.raises(SSOUnavailable):
+        token.refresh()
+
+    stored = Token.objects.get(pk=token.pk)
+    assert stored.refresh_token != sent and fake_sso.is_live(stored.refresh_token)
+    assert stored.expired  # the unchecked access token was not stored
+    stored.refresh()
+    assert not stored.expired
+
+
+def test_refresh_of_a_deleted_token_is_invalid(fake_sso: FakeSSO) -> None:
+    token = make_token(fake_sso, expired=True)
+    Token.objects.filter(pk=token.pk).delete()
+    with pytest.raises(TokenInvalidError):
+        token.refresh()
+
+
+def test_a_stale_instance_takes_the_tokens_another_worker_stored(fake_sso: FakeSSO) -> None:
+    token = make_token(fake_sso, expired=True)
+    stale = Token.objects.get(pk=token.pk)
+    token.refresh()
+
+    stale.refresh()
+
+    assert stale.access_token == token.access_token and stale.refresh_token == token.refresh_token
+    assert len(fake_sso.calls("token", grant_type="refresh_token")) == 1
+
+
+def test_revoke_kills_the_refresh_token_at_sso(fake_sso: FakeSSO) -> None:
+    token = make_token(fake_sso)
+    token.revoke()
+    assert not fake_sso.is_live(token.refresh_token)
+    assert Token.objects.filter(pk=token.pk).exists()
+
+
+def test_revoke_outage_raises(fake_sso: FakeSSO) -> None:
+    token = make_token(fake_sso)
+    fake_sso.inject_fault(503, endpoint="revoke")
+    with pytest.raises(SSOError):
+        token.revoke()
+    assert fake_sso.is_live(token.refresh_token)
+
+
+def test_get_token(fake_sso: FakeSSO) -> None:
+    token = make_token(fake_sso, scopes=(SKILLS, WALLET))
+    assert Token.get_token(CHARACTER_ID, [SKILLS]) == token
+    assert Token.get_token(CHARACTER_ID, f"{SKILLS} {WALLET}") == token
+    assert Token.get_token(CHARACTER_ID, ["esi-mail.read_mail.v1"]) is False
+    assert Token.get_token(CHARACTER_ID + 1, [SKILLS]) is False
+
+
+def test_a_token_made_by_hand_gets_an_assumed_expiry() -> None:
+    token = Token.objects.create(character_id=1, character_name="Hand Made", access_token="x")
+    assert timezone.now() + timedelta(minutes=19) < token.expiry < timezone.now() + timedelta(minutes=20)
+
+
+def test_callback_redirect_str() -> None:
+    redirect = CallbackRedirect(session_key="abcdefgh", url="/next/")
+    assert str(redirect) == "abcde…: /next/"
+    assert "abcde… to /next/" in repr(redirect) and "abcdefgh" not in repr(redirect)
+
+
+def test_token_follows_its_user(fake_sso: FakeSSO) -> None:
+    user = User.objects.create_user("pilot")
+    token = make_token(fake_sso, user=user)
+    user.delete()
+    assert not Token.objects.filter(pk=token.pk).exists()
