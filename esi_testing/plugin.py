@@ -1,15 +1,187 @@
-"""pytest plugin of django-esi (registered through the ``pytest11`` entry point)."""
+"""pytest plugin of django-esi, active through the ``pytest11`` entry point.
+
+Fixtures (each wraps a public class that works without pytest too):
+
+``fake_esi``
+    A running :class:`esi_testing.FakeESI` (fake ESI + fake SSO) with django-esi's
+    settings pointed at it; a fresh state for every test.
+``esi_client``
+    An :class:`esi.clients.EsiClientProvider` bound to the fake.
+``esi_token_factory`` / ``esi_token``
+    Tokens (:class:`esi_testing.factories.TokenFactory`) whose access tokens the fake
+    SSO signed; refresh and revoke work against the fake.
+``esi_vcr``
+    Record and replay with secrets scrubbed (:mod:`esi_testing.recording`).
+``esi_config`` / ``esi_vcr_config``
+    Configuration: override them in your ``conftest.py``.
+
+Markers: ``esi_snapshot(snapshot)``, ``esi_version(version)``, ``esi_data(data, ...)``,
+``esi_faults(**fault)``, ``esi_cassette(name)``. Options (group ``esi``):
+``--esi-mode``, ``--esi-record-mode``, ``--esi-snapshot``.
+"""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
 import pytest
+
+#: Markers with their signatures, as ``pytest --markers`` shows them.
+MARKERS = (
+    "esi_snapshot(snapshot): the fake serves this snapshot (a route such as 'legacy' or a "
+    "compatibility date such as '2025-12-16'), and django-esi builds its client from it.",
+    "esi_version(version): the fake serves, and django-esi uses, the Swagger route 'version' "
+    "('v4', 'legacy', ...).",
+    "esi_data(data, ...): add data pack records (a path, a record dict or a list) to the fake.",
+    "esi_faults(**fault): inject a fault in the fake, e.g. "
+    "esi_faults(operation='get_status', status=503, times=2).",
+    "esi_cassette(name): the cassette esi_vcr uses, relative to the test's cassettes/ directory.",
+)
+
+DEFAULT_SCOPES = (
+    "esi-assets.read_assets.v1",
+    "esi-characters.read_notifications.v1",
+    "esi-skills.read_skills.v1",
+)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("esi", "django-esi: fake ESI and SSO")
+    group = parser.getgroup("esi", "django-esi: fake ESI, fake SSO, record and replay")
     group.addoption(
         "--esi-mode",
         choices=("inprocess", "server"),
-        default="inprocess",
-        help="How the fake ESI runs: in-process behind responses, or as a loopback HTTP server.",
+        default=os.environ.get("ESI_FAKE_MODE") or "inprocess",
+        help="How fake_esi runs: in-process behind responses, or as a loopback HTTP server "
+        "(default: $ESI_FAKE_MODE, else inprocess).",
     )
+    group.addoption(
+        "--esi-record-mode",
+        choices=("none", "once", "new_episodes", "all"),
+        default="none",
+        help="vcrpy record mode of esi_vcr (default: none: replay only, never the network).",
+    )
+    group.addoption(
+        "--esi-snapshot",
+        default=None,
+        help="Snapshot the fake serves unless a test says otherwise (a route or a compatibility date).",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for line in MARKERS:
+        config.addinivalue_line("markers", line)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return (
+        f"django-esi: fake ESI mode={config.getoption('esi_mode')}, "
+        f"record mode={config.getoption('esi_record_mode')}"
+    )
+
+
+@pytest.fixture
+def esi_config() -> dict[str, Any]:
+    """Return keyword arguments for FakeESI; override this fixture in your conftest."""
+    return {}
+
+
+def _fake_options(request: pytest.FixtureRequest, esi_config: dict[str, Any]) -> dict[str, Any]:
+    options: dict[str, Any] = {"mode": request.config.getoption("esi_mode")}
+    snapshot = request.config.getoption("esi_snapshot")
+    if snapshot:
+        options["snapshot"] = snapshot
+    options.update(esi_config)
+    for name in ("esi_snapshot", "esi_version"):
+        marker = request.node.get_closest_marker(name)
+        if marker is not None:
+            if len(marker.args) != 1:
+                raise pytest.UsageError(f"@pytest.mark.{name} takes one argument, got {marker.args!r}")
+            options["snapshot"] = marker.args[0]
+    return options
+
+
+@pytest.fixture
+def fake_esi(request: pytest.FixtureRequest, esi_config: dict[str, Any]) -> Iterator[Any]:
+    """Return a running fake ESI + SSO that django-esi talks to; fresh for each test."""
+    from esi_testing import FakeESI
+    from esi_testing.factories import use_fake
+
+    fake = FakeESI(**_fake_options(request, esi_config))
+    with ExitStack() as stack:
+        fake.start()
+        stack.callback(fake.stop)
+        stack.enter_context(use_fake(fake))
+        if _django_configured():
+            stack.enter_context(fake.override_settings())
+        for marker in request.node.iter_markers("esi_data"):
+            for data in marker.args:
+                fake.add_data(data)
+        for marker in request.node.iter_markers("esi_faults"):
+            fake.add_fault(*marker.args, **marker.kwargs)
+        yield fake
+
+
+def _django_configured() -> bool:
+    try:
+        from django.conf import settings
+    except ImportError:  # pragma: no cover - django-esi depends on Django
+        return False
+    return bool(settings.configured)
+
+
+@pytest.fixture
+def esi_client(fake_esi: Any) -> Any:
+    """Return an EsiClientProvider bound to the fake ESI."""
+    from esi.clients import EsiClientProvider
+
+    return EsiClientProvider()
+
+
+@pytest.fixture
+def esi_token_factory(db: None, fake_esi: Any) -> Callable[..., Any]:
+    """Return a function that creates tokens signed by the fake SSO (TokenFactory's arguments)."""
+    from esi_testing.factories import TokenFactory
+
+    def make(**kwargs: Any) -> Any:
+        return TokenFactory(**kwargs)
+
+    return make
+
+
+@pytest.fixture
+def esi_token(esi_token_factory: Callable[..., Any], fake_esi: Any) -> Any:
+    """Return a valid token of the fake's first character with a few common scopes."""
+    character = next(iter(fake_esi.sso.characters.values()))
+    return esi_token_factory(
+        character_id=character.character_id,
+        character_name=character.name,
+        scopes=list(DEFAULT_SCOPES),
+    )
+
+
+@pytest.fixture
+def esi_vcr_config() -> dict[str, Any]:
+    """Return extra vcrpy settings for esi_vcr; override this fixture in your conftest."""
+    return {}
+
+
+@pytest.fixture
+def esi_vcr(request: pytest.FixtureRequest, esi_vcr_config: dict[str, Any]) -> Iterator[Any]:
+    """Replay (or record, with --esi-record-mode) this test's cassette, secrets scrubbed."""
+    from esi_testing.recording import use_cassette
+
+    marker = request.node.get_closest_marker("esi_cassette")
+    test_dir = Path(str(request.node.fspath)).parent
+    if marker is not None:
+        name = str(marker.args[0])
+    else:
+        name = f"{Path(str(request.node.fspath)).stem}/{request.node.name}.yaml"
+    config = dict(esi_vcr_config)
+    library = Path(config.pop("cassette_library_dir", test_dir / "cassettes"))
+    record_mode = config.pop("record_mode", request.config.getoption("esi_record_mode"))
+    with use_cassette(library / name, record_mode=record_mode, **config) as cassette:
+        yield cassette
