@@ -10,11 +10,13 @@ from typing import Any
 
 import jsonschema
 import pytest
+from werkzeug.test import Client
 
-from esi_testing.fake.backend import DEFAULT_DATA
+from esi_testing.fake.app import make_app
+from esi_testing.fake.backend import DEFAULT_DATA, FakeBackend
 from esi_testing.fake.datapack import DataPack, DataPackError, Record
 from esi_testing.fake.generate import generate, seed_for
-from esi_testing.fake.routes import RouteTable
+from esi_testing.fake.routes import RouteNotFound, RouteTable
 
 LANGUAGES = ("en", "de", "fr", "ja", "ru", "zh", "ko", "es")
 
@@ -224,3 +226,54 @@ def test_default_pack_files_are_what_the_builder_writes(tmp_path: Path) -> None:
     assert sorted(p.name for p in written.glob("*.json")) == sorted(
         p.name for p in DEFAULT_DATA.glob("*.json")
     )
+
+
+# --- recorded exchanges become records --------------------------------------------------
+
+
+def test_recorded_exchange_becomes_a_record_the_fake_serves() -> None:
+    backend = FakeBackend(data=None)
+    record = backend.record_from_exchange(
+        "GET",
+        "https://esi.evetech.net/latest/universe/types/1234/?datasource=tranquility&language=de",
+        body={"type_id": 1234, "group_id": 1, "name": "Ding", "description": "", "published": True},
+        headers={"Content-Language": "de", "Expires": "Mon, 23 Nov 2026 11:05:00 GMT"},
+    )
+    assert record.to_dict() == {
+        "operation": "get_universe_types_type_id",
+        "params": {"type_id": 1234},
+        "language": "de",
+        "body": record.body,
+    }
+    backend.add_data(record)
+    client = Client(make_app(backend))
+    assert client.get("/latest/universe/types/1234/?language=de").get_json()["name"] == "Ding"
+    assert client.get("/latest/universe/types/1234/?language=fr").get_json()["name"] != "Ding"
+
+
+def test_recorded_pages_are_served_as_recorded() -> None:
+    backend = FakeBackend(data=None)
+    for page in (1, 2):
+        url = "https://esi.evetech.net/latest/markets/10000002/orders/?order_type=all"
+        backend.add_data(
+            backend.record_from_exchange(
+                "GET",
+                url + ("" if page == 1 else f"&page={page}"),  # clients ask page 1 without the parameter
+                body=[{"page": page}],
+                headers={"X-Pages": "2"},
+            )
+        )
+    client = Client(make_app(backend))
+    first = client.get("/latest/markets/10000002/orders/?order_type=all")
+    assert first.get_json() == [{"page": 1}] and first.headers["X-Pages"] == "2"
+    assert client.get("/latest/markets/10000002/orders/?order_type=all&page=2").get_json() == [{"page": 2}]
+
+
+def test_recorded_request_body_and_openapi_path() -> None:
+    backend = FakeBackend(data=None)
+    record = backend.record_from_exchange(
+        "POST", "https://esi.evetech.net/universe/names", request_body=b"[90000001]", body=[{"id": 90000001}]
+    )
+    assert (record.operation, record.params) == ("post_universe_names", {"body": [90000001]})
+    with pytest.raises(RouteNotFound):
+        backend.record_from_exchange("GET", "https://esi.evetech.net/latest/nowhere/")

@@ -221,7 +221,10 @@ class FakeESIApp:
                 if "default" in param.schema and param.location == "query":
                     values[param.name] = param.schema["default"]
                 continue
-            value = _coerce(param, raw)
+            try:
+                value = param.coerce(raw)
+            except ValueError as exc:
+                raise _error(400, str(exc)) from None
             self._validate(route, param, value)
             values[param.name] = value
         return values
@@ -267,7 +270,7 @@ class FakeESIApp:
             body_param = next((p.name for p in route.params if p.location == "body"), None)
             if body_param and body_param in data_params:
                 data_params["body"] = data_params.pop(body_param)
-        record = self.backend.lookup(route, {**data_params, **_page_param(params)}, language)
+        record = self.backend.lookup(route, {**data_params, **_page_param(route, params)}, language)
         if record is not None:
             return record.status, record.body, dict(record.headers), "recorded"
         if self.backend.strict:
@@ -432,39 +435,9 @@ def _character_id(claims: Mapping[str, Any]) -> int | None:
     return int(tail) if tail.isdigit() else None
 
 
-def _coerce(param: Param, raw: Any) -> Any:
-    """Return a raw request value typed as the parameter's schema says (left as is if it cannot be)."""
-    schema = param.schema
-    kind = schema.get("type")
-    if isinstance(kind, list):
-        kind = next((k for k in kind if k != "null"), None)
-    if kind == "array":
-        items = raw if isinstance(raw, list) else _split(str(raw), param.collection_format)
-        item_param = Param(param.name, param.location, False, schema.get("items") or {})
-        return [_coerce(item_param, item) for item in items]
-    text = str(raw)
-    try:
-        if kind == "integer":
-            return int(text)
-        if kind == "number":
-            return float(text)
-    except ValueError:
-        raise _error(400, f"Invalid {param.name}: {text!r} is not a valid {kind}") from None
-    if kind == "boolean":
-        if text.lower() in ("true", "false"):
-            return text.lower() == "true"
-        raise _error(400, f"Invalid {param.name}: {text!r} is not a valid boolean")
-    return text
-
-
-def _split(text: str, collection_format: str) -> list[str]:
-    separator = {"ssv": " ", "tsv": "\t", "pipes": "|"}.get(collection_format, ",")
-    return [part for part in text.split(separator) if part != ""]
-
-
-def _page_param(params: Mapping[str, Any]) -> dict[str, Any]:
+def _page_param(route: Route, params: Mapping[str, Any]) -> dict[str, Any]:
     # A record naming its page answers that page; otherwise the fake pages the list itself.
-    return {"page": params["page"]} if "page" in params else {}
+    return {"page": int(params.get("page") or 1)} if route.paged else {}
 
 
 def _cursor_page(route: Route, body: dict[str, Any], params: Mapping[str, Any]) -> dict[str, Any]:

@@ -32,9 +32,10 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import spec_snapshots
-from esi_testing.fake.datapack import DataPack, Record, normalise_language
+from esi_testing.fake.datapack import NON_DATA_PARAMS, DataPack, Record, normalise_language
 from esi_testing.fake.generate import generate, seed_for
 from esi_testing.fake.routes import Route, RouteNotFound, RouteTable
 
@@ -251,6 +252,61 @@ class FakeBackend:
         with self._lock:
             self.data.extend(pack)
         return pack.records
+
+    def record_from_exchange(
+        self,
+        method: str,
+        url: str,
+        *,
+        status: int = 200,
+        body: Any = None,
+        headers: Mapping[str, str] | None = None,
+        request_body: Any = None,
+        language: str | None = None,
+        compatibility_date: str | None = None,
+    ) -> Record:
+        """Return the data-pack record of one recorded exchange (a cassette's request and answer).
+
+        The route gives the operation name and types the parameters; ``page`` is
+        kept (with the answer's ``X-Pages``) so a recorded page is served as it
+        was. Raise :class:`~esi_testing.fake.routes.RouteNotFound` for a request
+        no snapshot of this backend serves, ValueError for a malformed parameter.
+        """
+        parts = urlsplit(url)
+        route, raw_path = self.route_for(method, parts.path, compatibility_date)
+        params: dict[str, Any] = {}
+        for name, raw in raw_path.items():
+            param = route.param(name)
+            params[name] = param.coerce(raw) if param else raw
+        for name, values in parse_qs(parts.query).items():
+            param = route.param(name)
+            if param is None or param.location != "query" or (name in NON_DATA_PARAMS and name != "page"):
+                continue
+            params[name] = param.coerce(values if len(values) > 1 else values[0])
+        if request_body not in (None, b"", ""):
+            params["body"] = (
+                json.loads(request_body) if isinstance(request_body, (str, bytes)) else request_body
+            )
+        answer_headers = {k.lower(): str(v) for k, v in (headers or {}).items()}
+        pages = answer_headers.get("x-pages")
+        if route.paged and ("page" in params or int(pages or 1) > 1):
+            # One page of several: kept as that page, served as it was recorded.
+            params.setdefault("page", 1)
+            kept = {"X-Pages": pages} if pages else {}
+        else:
+            params.pop("page", None)
+            kept = {}
+        if language is None:
+            query_language = parse_qs(parts.query).get("language")
+            language = query_language[0] if query_language else answer_headers.get("content-language")
+        return Record(
+            operation=route.key,
+            params=params,
+            body=body,
+            status=status,
+            headers=kept,
+            language=language if route.localized else None,
+        )
 
     def clear_data(self) -> None:
         """Remove every record, the default pack's too (``reset()`` brings them back)."""

@@ -121,6 +121,33 @@ class Param:
     schema: Mapping[str, Any]
     collection_format: str = "csv"
 
+    def coerce(self, raw: Any) -> Any:
+        """Return a raw request value (text, or a list of texts) typed as the schema says.
+
+        Raise ValueError naming the parameter when the text is not of the type.
+        """
+        kind = self.schema.get("type")
+        if isinstance(kind, list):
+            kind = next((k for k in kind if k != "null"), None)
+        if kind == "array":
+            separator = {"ssv": " ", "tsv": "\t", "pipes": "|"}.get(self.collection_format, ",")
+            items = raw if isinstance(raw, list) else [p for p in str(raw).split(separator) if p != ""]
+            item = Param(self.name, self.location, False, self.schema.get("items") or {})
+            return [item.coerce(i) for i in items]
+        text = str(raw)
+        try:
+            if kind == "integer":
+                return int(text)
+            if kind == "number":
+                return float(text)
+        except ValueError:
+            raise ValueError(f"Invalid {self.name}: {text!r} is not a valid {kind}") from None
+        if kind == "boolean":
+            if text.lower() in ("true", "false"):
+                return text.lower() == "true"
+            raise ValueError(f"Invalid {self.name}: {text!r} is not a valid boolean")
+        return text
+
 
 @dataclass(frozen=True, eq=False)
 class Route:
