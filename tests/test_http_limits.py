@@ -18,7 +18,7 @@ from requests.adapters import HTTPAdapter
 
 from esi.errors import ErrorLimitExceeded, RateLimitExceeded
 from esi.http import EsiHTTPAdapter, EsiRequestsClient, build_session
-from esi.http.limits import parse_retry_after, parse_window, route_of
+from esi.http.limits import RateLimitState, parse_retry_after, parse_window, route_of
 
 from .conftest import require_service
 from .http_helpers import Clock, RecordingTransport, Sleeps, bearer, make_jwt
@@ -318,6 +318,16 @@ def test_remaining_zero_waits_for_the_window(esi_url, clock):
     with override_settings(ESI_RATE_LIMIT_MAX_WAIT=60):
         assert session.get(esi_url + "status/").status_code == 200
     assert sleeps == [30]
+
+
+def test_each_response_updates_the_budget_of_its_group_and_character(esi_url, clock):
+    transport = RecordingTransport([(200, rate_limit("char-location", 1795, limit="1800/15m", used=2), {})])
+    session, _ = make_session(clock, transport)
+    session.get(esi_url + "characters/9/location/", headers=bearer(make_jwt(9)))
+    adapter = session.get_adapter("https://")
+    state = adapter.rate_limit.state(esi_url.split("/")[2], "char-location", "9")
+    assert state == RateLimitState("char-location", "9", 1795, 2, 1800, 900.0, None)
+    assert adapter.rate_limit.state(esi_url.split("/")[2], "char-location", "public") is None
 
 
 def test_a_429_without_retry_after_is_returned(esi_url, clock):

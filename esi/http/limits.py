@@ -165,6 +165,7 @@ class RateLimitState:
     group: str
     character: str
     remaining: int | None
+    used: int | None
     tokens: int | None
     window: float | None
     blocked_until: float | None
@@ -207,7 +208,10 @@ class RateLimitGuard:
     def state(self, host: str, group: str, character: str) -> RateLimitState | None:
         """Return the budget last seen for a host, group and character, or None."""
         data = _cache_get(self.alias, self._key(host, group, character))
-        return RateLimitState(**data) if isinstance(data, dict) else None
+        try:
+            return RateLimitState(**data) if isinstance(data, dict) else None
+        except TypeError:  # written by another version of django-esi
+            return None
 
     def wait_needed(self, method: str, url: str, character: str, now: float) -> tuple[str, float] | None:
         """Return ``(group, seconds)`` when the request's budget is known to be spent, else None."""
@@ -244,7 +248,8 @@ class RateLimitGuard:
         elif remaining is not None and remaining <= 0:
             # The floating window gives back every token spent so far within one window.
             blocked_until = now + (window or DEFAULT_ERROR_WINDOW)
-        state = RateLimitState(group, character, remaining, tokens, window, blocked_until)
+        used = _int_header(headers, "X-Ratelimit-Used")
+        state = RateLimitState(group, character, remaining, used, tokens, window, blocked_until)
         timeout = max(window or 0.0, (blocked_until or now) - now, 1.0)
         _cache_set(self.alias, self._key(urlsplit(url).netloc, group, character), state.__dict__, timeout)
         return group
