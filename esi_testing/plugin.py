@@ -104,16 +104,36 @@ def _fake_options(request: pytest.FixtureRequest, esi_config: dict[str, Any]) ->
     return options
 
 
+@pytest.fixture(scope="session")
+def _esi_fakes() -> Iterator[dict[str, Any]]:
+    """Keep one FakeESI per configuration for the session (building one reads a spec)."""
+    fakes: dict[str, Any] = {}
+    yield fakes
+    for fake in fakes.values():
+        fake.stop()
+
+
 @pytest.fixture
-def fake_esi(request: pytest.FixtureRequest, esi_config: dict[str, Any]) -> Iterator[Any]:
-    """Return a running fake ESI + SSO that django-esi talks to; fresh for each test."""
+def fake_esi(
+    request: pytest.FixtureRequest, esi_config: dict[str, Any], _esi_fakes: dict[str, Any]
+) -> Iterator[Any]:
+    """Return a running fake ESI + SSO that django-esi talks to; reset for each test."""
     from esi_testing import FakeESI
     from esi_testing.factories import use_fake
 
-    fake = FakeESI(**_fake_options(request, esi_config))
+    options = _fake_options(request, esi_config)
+    key = repr(sorted(options.items(), key=lambda kv: kv[0]))
+    fake = _esi_fakes.get(key)
+    if fake is None:
+        fake = _esi_fakes[key] = FakeESI(**options)
+    else:
+        fake.reset()
     with ExitStack() as stack:
         fake.start()
-        stack.callback(fake.stop)
+        if fake.mode == "inprocess":
+            # Intercepting stops with the test; a loopback server keeps its port for the
+            # session, so clients built at import time keep talking to it.
+            stack.callback(fake.stop)
         stack.enter_context(use_fake(fake))
         if _django_configured():
             stack.enter_context(fake.override_settings())

@@ -66,3 +66,13 @@ def test_scope_and_callback_factories():
     assert ScopeFactory(name="esi-x.y.v1").help_text == "Help text of esi-x.y.v1"
     redirect = CallbackRedirectFactory()
     assert redirect.state.startswith("state-") and redirect.url == "/"
+
+
+def test_reset_keeps_the_fakes_client_so_tokens_still_refresh():
+    from esi_testing import FakeESI
+
+    with FakeESI(client_id="my-client", client_secret="my-secret") as fake:
+        fake.reset()
+        assert "my-client" in fake.sso.clients
+        tokens = fake.issue_tokens(90000001, ["esi-skills.read_skills.v1"])
+        assert fake.sso.is_live(tokens["refresh_token"])

@@ -164,6 +164,10 @@ class FakeESI(Switchable):
         """Return the fake ESI and SSO to how they started: data, faults, limits, tokens, journals."""
         self.backend.reset()
         self.sso.reset()
+        # The SSO forgets later registrations; this fake's client and characters stay.
+        if self.client_id not in self.sso.clients:
+            self.sso.add_client(self.client_id, self.client_secret)
+        self._register_characters()
 
     # --- where it answers --------------------------------------------------------------
 
