@@ -22,6 +22,7 @@ is first built.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -30,7 +31,7 @@ from typing import Any
 
 from bravado.client import CallableOperation, ResourceDecorator, SwaggerClient, construct_params
 from bravado.config import RequestConfig
-from bravado.http_future import HttpFuture
+from bravado.http_future import HttpFuture, reraise_errors, unmarshal_response
 from bravado.requests_client import Authenticator
 
 from esi.app_settings import app_settings
@@ -49,8 +50,28 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-# Keywords of result()/results() that are not operation parameters.
-_RESULT_OPTIONS = ("timeout",)
+
+def _response_handler() -> Callable[..., None]:
+    """Return esi.unmarshal's compiled converter when present, else bravado's unmarshalling."""
+    if importlib.util.find_spec("esi.unmarshal") is None:
+        return unmarshal_response
+    from esi.unmarshal import handle_response
+
+    return handle_response
+
+
+_handle_response = _response_handler()
+
+
+class _Unmarshal(HttpFuture):
+    """An HttpFuture whose response goes through :func:`_handle_response` (same contract as bravado's)."""
+
+    @reraise_errors
+    def _get_swagger_result(self, incoming_response: Any) -> Any:
+        if self.operation is None:
+            return None
+        _handle_response(incoming_response, self.operation, self.request_config.response_callbacks)
+        return incoming_response.swagger_result
 
 
 def check_token(token: Any) -> None:
@@ -185,7 +206,7 @@ class EsiOperation(CallableOperation):
         return EsiFuture(self.operation, self._context, op_kwargs)
 
 
-class EsiFuture(HttpFuture):
+class EsiFuture(_Unmarshal):
     """The pending call of one operation, with ``result()``, ``results()`` and ``results_localized()``.
 
     Every fetch builds its own request from the operation's arguments, so
@@ -229,8 +250,10 @@ class EsiFuture(HttpFuture):
         params = operation.params
         if "datasource" in params and "datasource" not in kwargs:
             kwargs["datasource"] = context.datasource or app_settings.ESI_API_DATASOURCE
-        if "language" in kwargs and "language" not in params and "Accept-Language" in params:
-            kwargs["Accept-Language"] = kwargs.pop("language")
+        if "language" in kwargs and "language" not in params:
+            header = _language_param(params)
+            if header is not None:
+                kwargs[header] = kwargs.pop("language")
         options = self._request_options
         request: dict[str, Any] = {
             "method": operation.http_method.upper(),
@@ -245,13 +268,14 @@ class EsiFuture(HttpFuture):
         return request
 
     def _send(self, request: dict[str, Any], request_config: RequestConfig) -> HttpFuture:
-        """Return bravado's future for ``request`` (nothing is sent until its result is asked for)."""
+        """Return a future for ``request`` (nothing is sent until its result is asked for)."""
         if self._token is not None:
             request = {**request, "headers": {**request["headers"]}}
             request["headers"]["Authorization"] = f"Bearer {bearer_token(self._token)}"
-        return self._context.http_client.request(
+        sent = self._context.http_client.request(
             request, operation=self.operation, request_config=request_config
         )
+        return _Unmarshal(sent.future, sent.response_adapter, sent.operation, sent.request_config)
 
     def _fetch(self, overrides: dict[str, Any], timeout: float | None = None) -> tuple[Any, Any]:
         """Send one request; return ``(data, response)``."""
@@ -335,13 +359,21 @@ class EsiFuture(HttpFuture):
         return dict(zip(wanted, found, strict=True))
 
     def _accepted_languages(self) -> list[str]:
-        params = self.operation.params
-        param = params.get("language") or params.get("Accept-Language")
-        if param is None:
+        name = _language_param(self.operation.params)
+        if name is None:
             raise ValueError(f"{self.operation.operation_id} has no language parameter")
-        spec = self.operation.swagger_spec.deref(param.param_spec)
+        spec = self.operation.swagger_spec.deref(self.operation.params[name].param_spec)
         enum = spec.get("enum") or (spec.get("items") or {}).get("enum") or []
         return [str(e) for e in enum]
+
+
+def _language_param(params: dict[str, Any]) -> str | None:
+    """Return the name of an operation's language parameter: ``language``, else its Accept-Language header."""
+    # bravado keys parameters by their sanitized name (Accept_Language).
+    for name in ("language", "Accept_Language", "Accept-Language"):
+        if name in params:
+            return name
+    return None
 
 
 def _map_concurrently(fn: Callable[[Any], Any], items: Iterable[Any]) -> list[Any]:

@@ -228,3 +228,29 @@ def test_user_agent_names_the_app_then_django_esi(loopback):  # noqa: F811
     agent = loopback.requests[0].headers["User-Agent"]
     assert agent.startswith("my-app/1.2 django-esi/")
     assert "tests@example.com" in agent
+
+
+def test_results_localized_in_the_openapi_era_uses_accept_language(loopback):  # noqa: F811
+    languages = ["en", "de", "fr", "ja", "ru", "zh", "ko", "es"]
+    loopback.route(
+        "/universe/types/587",
+        by_language={
+            lang: {"type_id": 587, "name": lang, "published": True, "description": "", "group_id": 25}
+            for lang in languages
+        },
+    )
+    client = esi_client_factory(compatibility_date="2025-12-16")
+    found = client.Universe.get_universe_types_type_id(type_id=587).results_localized()
+    assert {k: v["name"] for k, v in found.items()} == {lang: lang for lang in languages}
+    assert sorted(r.headers["Accept-Language"] for r in loopback.requests) == sorted(languages)
+    assert all("language" not in r.query for r in loopback.requests)
+
+
+def test_responses_are_checked_by_the_compiled_converter(client, loopback):  # noqa: F811
+    from esi.errors import ResponseValidationError
+
+    bad = orders(1)
+    bad[1]["price"] = "abc"
+    loopback.route(ORDERS_PATH, pages=[bad])
+    with pytest.raises(ResponseValidationError, match=r"\$\[1\]\.price"):
+        _orders_op(client).result()

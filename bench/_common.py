@@ -1,0 +1,61 @@
+"""What the client benchmarks share: Django configured for a loopback ESI, market orders."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+def configure_django(api_url: str, **extra: Any) -> None:
+    """Configure Django for a client that talks to ``api_url`` (no response cache)."""
+    import django
+    from django.conf import settings
+
+    settings.configure(
+        INSTALLED_APPS=[],
+        USE_TZ=True,
+        ESI_API_URL=api_url,
+        ESI_SPEC_OFFLINE=True,
+        ESI_CACHE_RESPONSE=False,
+        CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}},
+        **extra,
+    )
+    django.setup()
+
+
+def market_orders(page: int, count: int) -> list[dict[str, Any]]:
+    """Return ``count`` market orders shaped like ESI's."""
+    return [
+        {
+            "duration": 90,
+            "is_buy_order": bool(i % 2),
+            "issued": f"2020-05-{1 + i % 28:02d}T{i % 24:02d}:11:12Z",
+            "location_id": 60003760,
+            "min_volume": 1,
+            "order_id": page * 100000 + i,
+            "price": 5.5 + i,
+            "range": "region",
+            "system_id": 30000142,
+            "type_id": 34 + i % 50,
+            "volume_remain": 10,
+            "volume_total": 10,
+        }
+        for i in range(count)
+    ]
+
+
+def best_of(repeat: int, fn: Callable[[], Any]) -> float:
+    """Return the fastest wall-clock seconds of ``repeat`` calls of ``fn``."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)

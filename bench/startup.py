@@ -1,0 +1,123 @@
+"""Cold process to first ESI call: django-esi's provider against bravado's plain from_spec.
+
+Each figure is the wall-clock time of a fresh Python process, from its start
+to the end of its first call to a loopback server (the same canned answer for
+both), median of ``--runs`` runs:
+
+* **django-esi, warm**: ``EsiClientProvider()`` from the bundled ``latest``
+  snapshot with its pickled spec already in ``ESI_SPEC_CACHE_DIR`` (every
+  start after the first on a machine);
+* **django-esi, cold**: the same with an empty cache directory (the first start);
+Both processes configure Django first (same settings, no app installed: the
+esi app's models and SSO are not part of the client).
+
+* **baseline**: ``bravado.client.SwaggerClient.from_spec`` on the same spec
+  with bravado's default config (spec validation on) and ``use_models=False``,
+  which is what django-esi 2.x does with ``spec_file``.
+
+Run: ``.venv/bin/python bench/startup.py [--runs 5]``. Target: the warm first
+call at least 8x sooner than the baseline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from bench._server import LoopbackServer  # noqa: E402
+
+STATUS = {"players": 12345, "server_version": "2000000", "start_time": "2020-05-01T11:00:00Z"}
+
+# Both processes configure Django the same way; the esi app's own models, SSO
+# and admin are not part of the client, so no app is installed in either.
+DJANGO = """
+import os, resource, django
+from django.conf import settings
+settings.configure(
+    INSTALLED_APPS=[], USE_TZ=True,
+    ESI_API_URL=os.environ["BENCH_URL"], ESI_SPEC_CACHE_DIR=os.environ.get("BENCH_CACHE", False),
+    ESI_SPEC_OFFLINE=True, ESI_CACHE_RESPONSE=False,
+    CACHES={"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}},
+)
+django.setup()
+"""
+
+OURS = (
+    DJANGO
+    + """
+from esi.clients import EsiClientProvider
+esi = EsiClientProvider(app_info_text="bench/1.0")
+assert esi.client.Status.get_status().result()["players"] == 12345
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+)
+
+BASELINE = (
+    DJANGO
+    + """
+import json
+from bravado.client import SwaggerClient
+import spec_snapshots
+spec = json.loads(spec_snapshots.get(route="latest", dirs=[]).read_bytes())
+host = os.environ["BENCH_URL"].split("//")[1].rstrip("/")
+spec.update(host=host, schemes=["http"])
+client = SwaggerClient.from_spec(spec, config={"use_models": False})
+assert client.Status.get_status().result()["players"] == 12345
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+)
+
+
+def run(code: str, env: dict[str, str]) -> tuple[float, float]:
+    """Return (seconds from process start to the end of the first call, peak RSS in MiB)."""
+    start = time.perf_counter()
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=HERE.parent, env=env, capture_output=True, text=True, check=False
+    )
+    elapsed = time.perf_counter() - start
+    if out.returncode:
+        raise SystemExit(f"benchmark process failed:\n{out.stderr}")
+    return elapsed, int(out.stdout.strip().splitlines()[-1]) / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    with LoopbackServer() as server, tempfile.TemporaryDirectory() as tmp:
+        server.route("/latest/status/", STATUS)
+        env = {**os.environ, "BENCH_URL": server.url, "PYTHONPATH": str(HERE.parent)}
+        env.pop("DJANGO_SETTINGS_MODULE", None)
+        cold, warm, base = [], [], []
+        for i in range(args.runs):
+            cold.append(run(OURS, {**env, "BENCH_CACHE": os.path.join(tmp, f"cold{i}")}))
+        warm_dir = os.path.join(tmp, "warm")
+        run(OURS, {**env, "BENCH_CACHE": warm_dir})  # fills the cache
+        for _ in range(args.runs):
+            warm.append(run(OURS, {**env, "BENCH_CACHE": warm_dir}))
+        for _ in range(args.runs):
+            base.append(run(BASELINE, env))
+
+    def med(samples: list[tuple[float, float]], i: int) -> float:
+        return statistics.median(s[i] for s in samples)
+
+    print(f"cold process to first call, median of {args.runs} runs (peak RSS)")
+    print(f"  django-esi, pickled spec cached : {med(warm, 0):6.3f} s  ({med(warm, 1):.0f} MiB)")
+    print(f"  django-esi, empty spec cache    : {med(cold, 0):6.3f} s  ({med(cold, 1):.0f} MiB)")
+    print(f"  baseline bravado from_spec      : {med(base, 0):6.3f} s  ({med(base, 1):.0f} MiB)")
+    print(
+        f"  speed-up warm: {med(base, 0) / med(warm, 0):.1f}x (target >= 8x), cold: {med(base, 0) / med(cold, 0):.1f}x"
+    )
+
+
+if __name__ == "__main__":
+    main()
