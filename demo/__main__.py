@@ -81,8 +81,19 @@ def start_fake(site_url: str) -> tuple[Any, dict[str, Any]]:
         print(
             f"warning: the fake ESI is not available yet ({exc}); ESI pages will show errors", file=sys.stderr
         )
-        return None, {"DEMO_MODE": "offline", "ESI_SSO_CALLBACK_URL": callback}
-    fake = FakeESI(mode="server")
+        # Offline means offline: without the fake, point django-esi at a closed loopback port.
+        nowhere = "http://127.0.0.1:9"
+        return None, {
+            "DEMO_MODE": "offline",
+            "ESI_API_URL": f"{nowhere}/",
+            "ESI_SSO_BASE_URL": nowhere,
+            "ESI_SSO_CLIENT_ID": "demo",
+            "ESI_SSO_CLIENT_SECRET": "demo",
+            "ESI_SSO_CALLBACK_URL": callback,
+        }
+    # The fake SSO speaks plain HTTP on loopback; oauthlib refuses that unless told.
+    os.environ.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")
+    fake = FakeESI(mode="server", callback_url=callback)
     fake.start()
     overrides = dict(fake.settings())
     overrides.update(

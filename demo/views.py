@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import functools
 import logging
+import threading
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -35,8 +37,9 @@ LOGIN_SCOPES = ["publicData", NOTIFICATIONS_SCOPE]
 #: The Forge (Jita's region) and Tritanium: a busy market, several pages of orders.
 DEFAULT_REGION_ID = 10000002
 DEFAULT_MARKET_TYPE_ID = 34
-#: Svipul, the example of django-esi's README.
-DEFAULT_TYPE_ID = 30004984
+#: The Rifter; the type page also offers these, which the fake's data pack names in every language.
+DEFAULT_TYPE_ID = 587
+TYPE_EXAMPLES = {587: "Rifter", 34: "Tritanium", 35: "Pyerite", 44992: "PLEX"}
 #: The spec choices the spec page offers besides every compatibility date found.
 ROUTE_CHOICES = ("latest", "legacy", "v4")
 SESSION_SPEC_KEY = "demo_spec"
@@ -85,14 +88,29 @@ def spec_choice(request: HttpRequest) -> SpecChoice:
         return SpecChoice()
 
 
+_build_lock = threading.Lock()
+#: What building each spec's client warned about (a spec derived offline, ...), for the spec page.
+build_warnings: dict[SpecChoice, list[str]] = {}
+
+
 @functools.lru_cache(maxsize=16)
 def _provider(choice: SpecChoice) -> Any:
     # One provider per spec for the whole process, as django-esi recommends.
     from esi.clients import EsiClientProvider
 
     if choice.compatibility_date:
-        return EsiClientProvider(compatibility_date=choice.compatibility_date)
-    return EsiClientProvider(version=choice.route)
+        provider = EsiClientProvider(compatibility_date=choice.compatibility_date)
+    else:
+        provider = EsiClientProvider(version=choice.route)
+    with _build_lock, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _ = provider.client  # build it now, so that the spec page can show what building said
+    build_warnings[choice] = [
+        str(w.message)
+        for w in caught
+        if not issubclass(w.category, (DeprecationWarning, PendingDeprecationWarning))
+    ]
+    return provider
 
 
 def esi_client(request: HttpRequest) -> Any:
@@ -135,6 +153,7 @@ def call(request: HttpRequest, operation: Callable[[Any], Any]) -> Call:
     started = time.perf_counter()
     try:
         client = esi_client(request)
+        started = time.perf_counter()  # time the call, not the client's first build
         outcome = operation(client)
     except ImportError as exc:
         return Call(unavailable=f"This part of django-esi is not available yet ({exc}).")
@@ -320,7 +339,13 @@ def type_info(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "demo/type.html",
-        {"type_id": type_id, "input_error": type_error, "localized": localized, "rows": rows},
+        {
+            "type_id": type_id,
+            "input_error": type_error,
+            "localized": localized,
+            "rows": rows,
+            "examples": TYPE_EXAMPLES.items(),
+        },
     )
 
 
@@ -355,7 +380,9 @@ def status(request: HttpRequest) -> HttpResponse:
 
 def _spec_summary(request: HttpRequest) -> dict[str, Any]:
     """Return the resources and operation count of the client the visitor's choice builds."""
+    started = time.perf_counter()
     outcome = call(request, lambda c: c)
+    outcome.seconds = time.perf_counter() - started  # here the build is what is timed
     if not outcome.ok:
         return {"call": outcome, "resources": []}
     swagger_spec = getattr(outcome.data, "swagger_spec", None)
@@ -363,6 +390,7 @@ def _spec_summary(request: HttpRequest) -> dict[str, Any]:
     rows = sorted((name, len(resource.operations)) for name, resource in resources.items())
     return {
         "call": outcome,
+        "warnings": build_warnings.get(spec_choice(request), []),
         "resources": rows,
         "operations": sum(count for _, count in rows),
         "title": getattr(swagger_spec, "spec_dict", {}).get("info", {}).get("title"),

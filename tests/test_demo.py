@@ -1,0 +1,280 @@
+"""The demo site's pages through Django's test client, against the in-process fake ESI and SSO.
+
+The SSO hop is taken as a browser takes it: the authorize URL is requested (the
+in-process fake answers it), the consent form is posted, and the callback it
+redirects to is handed back to the test client.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from html.parser import HTMLParser
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import pytest
+import requests
+from django.contrib.auth import get_user_model
+from django.test import Client, override_settings
+from django.urls import reverse
+
+import demo.settings as demo_settings
+from demo import views
+from demo.__main__ import live_settings, parse_args
+from esi.models import Token
+from esi_testing import FakeESI
+
+DEMO_SETTINGS = {
+    name: getattr(demo_settings, name)
+    for name in ("INSTALLED_APPS", "MIDDLEWARE", "ROOT_URLCONF", "TEMPLATES", "LOGIN_URL", "DEMO_MODE")
+}
+
+
+@pytest.fixture(scope="module")
+def fake() -> Iterator[FakeESI]:
+    """Return the in-process fake ESI + SSO, with the settings that point django-esi at it."""
+    with FakeESI(mode="inprocess") as fake_esi:
+        yield fake_esi
+
+
+@pytest.fixture
+def site(fake: FakeESI, db: None) -> Iterator[Client]:
+    """Return a test client of the demo site."""
+    overrides = {
+        **fake.settings(),
+        **DEMO_SETTINGS,
+        "ESI_SSO_CALLBACK_URL": "http://testserver/sso/callback/",
+    }
+    with override_settings(**overrides):
+        yield Client()
+
+
+class _Form(HTMLParser):
+    """The first form of a page: its action and the values a browser would submit."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.action: str | None = None
+        self.fields: dict[str, str] = {}
+        self._done = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if self._done:
+            return
+        if tag == "form" and self.action is None:
+            self.action = a.get("action", "")
+        elif tag in ("input", "button") and self.action is not None and a.get("name"):
+            kind = a.get("type", "text")
+            if kind in ("radio", "checkbox") and "checked" not in a and a["name"] in self.fields:
+                return
+            self.fields[a["name"]] = a.get("value", "")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form" and self.action is not None:
+            self._done = True
+
+
+def through_sso(site: Client, response: Any) -> Any:
+    """Follow a redirect to the fake SSO, consent, and return the site's answer to the callback."""
+    assert response.status_code == 302, response
+    sso = requests.get(response["Location"], allow_redirects=False, timeout=10)
+    if sso.status_code == 200:  # the consent page: submit it as the browser does
+        form = _Form()
+        form.feed(sso.text)
+        assert form.action is not None, "the fake SSO's consent page has no form"
+        sso = requests.post(
+            urljoin(sso.url, form.action), data=form.fields, allow_redirects=False, timeout=10
+        )
+    assert sso.status_code in (302, 303), f"fake SSO answered {sso.status_code}: {sso.text[:300]}"
+    callback = urlsplit(sso.headers["Location"])
+    assert callback.path == "/sso/callback/"
+    back = site.get(f"{callback.path}?{callback.query}")
+    assert back.status_code == 302, back
+    return site.get(back["Location"])
+
+
+def log_in(site: Client) -> Any:
+    """Log in through /login/ and the fake SSO; return the final response."""
+    return through_sso(site, site.get("/login/"))
+
+
+def test_index_links_every_page(site: Client) -> None:
+    response = site.get("/")
+    assert response.status_code == 200
+    for name in ("login", "character", "market", "type", "single_use", "status", "spec"):
+        assert f'href="{reverse("demo:" + name)}"' in response.content.decode()
+    assert "offline" in response.content.decode()
+
+
+def test_login_makes_the_character_the_user(site: Client) -> None:
+    response = log_in(site)
+    assert response.status_code == 302 and response["Location"] == "/"
+    token = Token.objects.get()
+    user = get_user_model().objects.get(username=token.character_name)
+    assert token.user == user
+    assert set(views.LOGIN_SCOPES) <= set(token.scopes.values_list("name", flat=True))
+    page = site.get("/")
+    assert page.context["user"] == user
+    assert f"Logged in as {token.character_name}" in page.content.decode()
+
+
+def test_login_next_must_stay_on_the_site(site: Client) -> None:
+    response = through_sso(site, site.get("/login/?next=https://evil.example/"))
+    assert response["Location"] == "/"
+
+
+def test_character_page_needs_a_login(site: Client) -> None:
+    response = site.get("/character/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/?next=/character/")
+
+
+def test_character_page_selects_a_token_then_shows_notifications(site: Client) -> None:
+    log_in(site)
+    token = Token.objects.get()
+    choose = site.get("/character/")
+    assert choose.status_code == 200
+    assert "esi/select_token.html" in [t.name for t in choose.templates]
+    assert token.character_name in choose.content.decode()
+
+    page = site.post("/character/", {"_token": token.pk})
+    assert page.status_code == 200
+    public, notifications = page.context["public"], page.context["notifications"]
+    assert public.ok, public.error
+    assert public.data["name"] == token.character_name
+    assert page.context["corporation"].ok
+    assert notifications.ok, notifications.error
+    assert notifications.data, "the fake's data pack has notifications for the character"
+    stamps = [n["timestamp"] for n in notifications.data]
+    assert stamps == sorted(stamps, reverse=True)
+    assert str(notifications.data[0]["notification_id"]) not in ("", "None")
+
+
+def test_another_users_token_is_refused(site: Client) -> None:
+    log_in(site)
+    token = Token.objects.get()
+    other = get_user_model().objects.create(username="someone else")
+    Token.objects.filter(pk=token.pk).update(user=other)
+    page = site.post("/character/", {"_token": token.pk})
+    # Not this user's token: no character page; SSO instead, as no token of theirs matches.
+    assert page.status_code == 302
+    assert "/v2/oauth/authorize" in page["Location"]
+
+
+def test_market_fetches_every_page(site: Client) -> None:
+    page = site.get("/market/")
+    assert page.status_code == 200
+    orders, first = page.context["orders"], page.context["first_page"]
+    assert orders.ok, orders.error
+    assert first.ok, first.error
+    pages = int(page.context["pages"])
+    assert pages >= 2, "the fake's market listing spans several pages"
+    assert len(first.data) < len(orders.data)
+    assert orders.data[: len(first.data)] == first.data
+    assert f'data-testid="pages">{pages}<' in page.content.decode()
+
+
+def test_market_refuses_a_bad_region(site: Client) -> None:
+    page = site.get("/market/?region_id=abc")
+    assert page.status_code == 200
+    assert "region_id must be a whole number" in page.content.decode()
+    assert page.context["region_id"] == views.DEFAULT_REGION_ID
+
+
+def test_type_page_shows_every_language(site: Client) -> None:
+    page = site.get("/type/")
+    localized = page.context["localized"]
+    assert localized.ok, localized.error
+    languages = [row["language"] for row in page.context["rows"]]
+    assert len(languages) >= 7 and "de" in languages and "ja" in languages
+    names = {row["name"] for row in page.context["rows"]}
+    assert len(names) > 1, "names differ between languages"
+
+
+def test_single_use_token_belongs_to_no_user(site: Client) -> None:
+    response = through_sso(site, site.get("/single-use/"))
+    assert response.status_code == 200
+    token = response.context["token"]
+    assert token.user is None
+    assert views.SKILLS_SCOPE in token.scopes.values_list("name", flat=True)
+    skills = response.context["skills"]
+    assert skills.ok, skills.error
+    assert skills.data["total_sp"] >= 0
+
+
+def test_status_shows_players_and_caching_headers(site: Client) -> None:
+    page = site.get("/status/")
+    status = page.context["status"]
+    assert status.ok, status.error
+    assert isinstance(status.data["players"], int)
+    headers = dict(page.context["headers"])
+    assert "Expires" in headers
+
+
+def test_spec_page_lists_snapshots_and_switches(site: Client) -> None:
+    import spec_snapshots
+
+    page = site.get("/spec/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    for snapshot in spec_snapshots.list_snapshots():
+        assert snapshot.label in text
+    values = [c.value for c in page.context["choices"]]
+    assert {"route:latest", "route:legacy", "route:v4"} <= set(values)
+    assert any(v.startswith("date:") for v in values)
+    assert page.context["summary"]["operations"] > 100
+
+    date = next(v for v in values if v.startswith("date:"))
+    switched = site.post("/spec/", {"spec": date}, follow=True)
+    assert switched.context["demo_spec"].compatibility_date == date.split(":", 1)[1]
+    status = site.get("/status/").context["status"]
+    assert status.ok, status.error
+
+
+def test_spec_switch_refuses_an_unknown_choice(site: Client) -> None:
+    page = site.post("/spec/", {"spec": "route:nonsense"}, follow=True)
+    assert "unknown spec choice" in page.content.decode()
+    assert page.context["demo_spec"] == views.SpecChoice()
+
+
+def test_v4_derived_offline_says_what_it_lacks(site: Client) -> None:
+    # Offline with only the bundled `latest`, v4 is derived from it: the spec page says so,
+    # and a page whose resource v4 lacks names it instead of failing.
+    latest = site.get("/spec/").context["summary"]["operations"]
+    site.post("/spec/", {"spec": "route:v4"})
+    spec = site.get("/spec/")
+    summary = spec.context["summary"]
+    assert 0 < summary["operations"] < latest
+    assert any("derived" in w and "v4" in w for w in summary["warnings"])
+    assert "derived offline" in spec.content.decode()
+    resources = {name for name, _ in summary["resources"]}
+    assert "Market" not in resources
+    orders = site.get("/market/").context["orders"]
+    assert not orders.ok
+    assert "AttributeError" in orders.error and "Market" in orders.error and "v4" in orders.error
+
+
+def test_runner_options() -> None:
+    args = parse_args(["--port", "0", "--db", "/tmp/x.sqlite3"])
+    assert (args.host, args.port, args.live, args.db) == ("127.0.0.1", 0, False, "/tmp/x.sqlite3")
+
+
+def test_live_needs_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("ESI_SSO_CLIENT_ID", "ESI_SSO_CLIENT_SECRET", "ESI_SSO_CALLBACK_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("ESI_SSO_CLIENT_ID", "abc")
+    with pytest.raises(SystemExit) as exc:
+        live_settings("http://127.0.0.1:8000")
+    assert "ESI_SSO_CLIENT_SECRET, ESI_SSO_CALLBACK_URL" in str(exc.value)
+    assert "http://127.0.0.1:8000/sso/callback/" in str(exc.value)
+
+
+def test_live_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ESI_SSO_CLIENT_ID", "abc")
+    monkeypatch.setenv("ESI_SSO_CLIENT_SECRET", "s3cret")
+    monkeypatch.setenv("ESI_SSO_CALLBACK_URL", "http://127.0.0.1:8000/sso/callback/")
+    settings = live_settings("http://127.0.0.1:8000")
+    assert settings["DEMO_MODE"] == "live"
+    assert settings["ESI_SSO_CLIENT_ID"] == "abc"
+    assert "ESI_API_URL" not in settings  # the real ESI: django-esi's default
