@@ -281,10 +281,12 @@ def _plain_file(path: Path, directory: Path) -> Snapshot | None:
 def _scan(directory: Path) -> list[Snapshot]:
     if not directory.is_dir():
         return []
-    if (directory / MANIFEST_NAME).exists():
-        return [_from_entry(e, directory) for e in manifest(directory)["snapshots"]]
-    out = []
+    out = [_from_entry(e, directory) for e in manifest(directory)["snapshots"]]
+    # Plain spec files beside a manifest still count: writing the first snapshot
+    # into a directory of plain files must not hide them.
     for path in sorted(directory.iterdir()):
+        if path.name == MANIFEST_NAME:
+            continue
         if path.is_file() and (path.name.endswith(".json") or path.name.endswith(".json.gz")):
             snap = _plain_file(path, directory)
             if snap is not None:

@@ -30,7 +30,7 @@ from typing import Any
 
 from .derive import iter_operations
 
-__all__ = ["diff_specs", "format_diff", "normalise_path", "operation_table"]
+__all__ = ["diff_specs", "format_diff", "normalise_path", "operation_table", "schema_changes"]
 
 _VERSION_PREFIX = re.compile(r"^/(?:v\d+|latest|legacy|dev)(?=/)")
 _MAX_DEPTH = 40

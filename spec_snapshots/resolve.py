@@ -22,7 +22,6 @@ import threading
 import warnings
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 import requests
 

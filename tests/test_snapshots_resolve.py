@@ -155,3 +155,54 @@ def test_default_cache_dir_follows_setting_and_xdg(tmp_path, monkeypatch):
     with override_settings(ESI_SPEC_CACHE_DIR=str(tmp_path / "ignored")):
         assert default_cache_dir(tmp_path / "c") == tmp_path / "c" / "snapshots"
         assert default_cache_dir(False) is None
+
+
+@responses.activate
+def test_fetching_into_a_directory_of_plain_files_keeps_them_visible(shared_specs, tmp_path):
+    (tmp_path / "my-v6.json").write_bytes(
+        (shared_specs / "swagger2-v6-1.30-2025-03-26-mockesi.json").read_bytes()
+    )
+    responses.get("https://esi.evetech.net/v3/swagger.json", body=(shared_specs / V3_FILE).read_bytes())
+    spec_snapshots.resolve("v3", offline=False, dirs=[tmp_path])
+    routes = {s.route for s in spec_snapshots.list_snapshots([tmp_path]) if s.directory == tmp_path.resolve()}
+    assert routes == {"v3", "v6"}
+
+
+@responses.activate
+def test_concurrent_resolves_fetch_once(shared_specs, tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    responses.get("https://esi.evetech.net/v3/swagger.json", body=(shared_specs / V3_FILE).read_bytes())
+    with ThreadPoolExecutor(4) as pool:
+        snaps = list(
+            pool.map(lambda _: spec_snapshots.resolve("v3", offline=False, dirs=[tmp_path]), range(8))
+        )
+    assert len(responses.calls) == 1
+    assert {s.sha256 for s in snaps} == {snaps[0].sha256}
+
+
+def test_public_names_are_pinned():
+    import importlib
+
+    assert spec_snapshots.__all__ == [
+        "BUNDLED_DIR",
+        "FORMATS",
+        "MANIFEST_NAME",
+        "Snapshot",
+        "SnapshotError",
+        "SnapshotFetchError",
+        "SnapshotNotFound",
+        "SpecDerivedWarning",
+        "describe_spec",
+        "get",
+        "list_snapshots",
+        "manifest",
+        "newest",
+        "resolve",
+        "snapshot_dirs",
+    ]
+    assert callable(spec_snapshots.resolve)  # the function, not the module of the same name
+    for name in ("", ".cli", ".derive", ".diff", ".fetch", ".resolve", ".store"):
+        module = importlib.import_module(f"spec_snapshots{name}")
+        assert module.__all__ == sorted(module.__all__), module.__name__
+        assert all(hasattr(module, n) for n in module.__all__), module.__name__
