@@ -10,8 +10,10 @@ import responses
 from django.core.cache import caches
 from django.test import override_settings
 
-from esi.http import EsiHTTPAdapter, build_session
+from esi.errors import ErrorLimitExceeded
+from esi.http import EsiHTTPAdapter, build_session, clear_state, store
 from esi.http.cache import cache_key, freshness_lifetime
+from esi.http.store import GENERATION_KEY, generation
 
 from .http_helpers import Clock, RecordingTransport, Sleeps, bearer, caching_headers, make_jwt
 
@@ -269,3 +271,35 @@ def test_a_token_in_the_query_string_is_redacted_and_not_cached(esi_url, clock, 
     assert len(transport.calls) == 2
     assert "s3cr3t" not in caplog.text
     assert "token=%2A%2A%2A" in caplog.text
+
+
+# -- forgetting everything ------------------------------------------------------------------
+
+
+def test_clear_state_forgets_responses_and_limits_but_not_the_rest_of_the_cache(esi_url, clock):
+    headers = {
+        **caching_headers(clock.now, 300),
+        "X-ESI-Error-Limit-Remain": "1",
+        "X-ESI-Error-Limit-Reset": "50",
+    }
+    transport = RecordingTransport(
+        [(200, headers, {"n": 1}), (200, caching_headers(clock.now, 300), {"n": 2})]
+    )
+    session, _ = make_session(clock, transport=transport)
+    caches["default"].set("someone-elses-key", "kept")
+    assert session.get(esi_url + "status/").json() == {"n": 1}
+    with pytest.raises(ErrorLimitExceeded):
+        session.get(esi_url + "other/")
+    clear_state()
+    assert session.get(esi_url + "status/").json() == {"n": 2}
+    assert len(transport.calls) == 2
+    assert caches["default"].get("someone-elses-key") == "kept"
+
+
+def test_a_lost_generation_key_starts_a_new_generation(monkeypatch):
+    first = generation()
+    caches["default"].delete(GENERATION_KEY)
+    monkeypatch.setattr(store, "GENERATION_RECHECK", 0.0)
+    second = generation()
+    assert second not in (first, "0")
+    assert generation() == second

@@ -49,6 +49,11 @@ Behaviour (settings in :mod:`esi.app_settings`):
   :class:`~esi.errors.RateLimitExceeded` names the group and the wait. A budget
   known to be spent (a 429, or ``Remaining`` 0: one window) is waited for or
   raised before sending.
+- **Shared state**: everything above lives in the Django cache under
+  ``django-esi:<kind>:<generation>:<hash>`` keys; :func:`clear_state` forgets
+  all of it at once (every process within a second) without touching the rest
+  of the cache. Test suites call it between tests (a fake ESI that resets its
+  data and limits should reset these too).
 - **Logging**: with ``ESI_INFO_LOGGING_ENABLED``, one INFO line per request on
   the ``esi.http`` logger: method, URL (tokens in a query string shown as
   ``***``), status, elapsed time and cache ``hit``/``miss``/``revalidated``/``off``.
@@ -59,6 +64,7 @@ from __future__ import annotations
 
 from .adapter import RETRY_STATUSES, EsiHTTPAdapter
 from .session import TENANTS, EsiRequestsClient, build_session, tenant_for_datasource, user_agent
+from .store import clear_state
 
 __all__ = [
     "RETRY_STATUSES",
@@ -66,6 +72,7 @@ __all__ = [
     "EsiHTTPAdapter",
     "EsiRequestsClient",
     "build_session",
+    "clear_state",
     "tenant_for_datasource",
     "user_agent",
 ]

@@ -119,7 +119,7 @@ class EsiHTTPAdapter(HTTPAdapter):
         entry = None
         if self._cacheable(request, method, url, stream, character):
             assert character is not None
-            key = cache_key(method, url, request.headers, character)
+            key = cache_key(method, url, request.headers, character, self.response_cache.alias)
             entry = self.response_cache.get(key)
             if entry is not None and entry.is_fresh(self.clock()):
                 response = entry.to_response(request, self)

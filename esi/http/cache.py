@@ -13,9 +13,6 @@ part of it.
 
 from __future__ import annotations
 
-import hashlib
-import logging
-import math
 from dataclasses import dataclass
 from datetime import timedelta
 from email.utils import parsedate_to_datetime
@@ -23,25 +20,14 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
-from django.core.cache import caches
 from requests.structures import CaseInsensitiveDict
 from requests.utils import get_encoding_from_headers
 
 from esi.app_settings import app_settings
 
-__all__ = [
-    "CachedResponse",
-    "ResponseCache",
-    "cache_get",
-    "cache_key",
-    "cache_set",
-    "freshness_lifetime",
-    "hashed_key",
-]
+from .store import cache_get, cache_set, hashed_key
 
-logger = logging.getLogger(__name__)
-
-KEY_PREFIX = "django-esi:http:v1:"
+__all__ = ["CachedResponse", "ResponseCache", "cache_key", "freshness_lifetime"]
 
 #: Request headers that select a different representation of the same URL.
 VARY_HEADERS = ("Accept-Language", "X-Compatibility-Date", "X-Tenant")
@@ -50,37 +36,13 @@ VARY_HEADERS = ("Accept-Language", "X-Compatibility-Date", "X-Tenant")
 _DROPPED_HEADERS = frozenset({"content-length", "content-encoding", "transfer-encoding", "connection"})
 
 
-def cache_get(alias: str, key: str) -> Any:
-    """Return ``caches[alias].get(key)``; a cache outage counts as a miss (logged), never an error."""
-    try:
-        return caches[alias].get(key)
-    except Exception:  # a cache outage must not stop ESI calls
-        logger.warning("Reading %s from the cache failed", key, exc_info=True)
-        return None
-
-
-def cache_set(alias: str, key: str, value: Any, timeout: float) -> bool:
-    """Store a value for ``timeout`` seconds (at least 1); return False when the cache failed."""
-    try:
-        caches[alias].set(key, value, max(1, math.ceil(timeout)))
-    except Exception:
-        logger.warning("Writing %s to the cache failed", key, exc_info=True)
-        return False
-    return True
-
-
-def hashed_key(prefix: str, *fields: str) -> str:
-    """Return ``prefix`` + a hash of ``fields``: short and safe for every cache backend."""
-    return prefix + hashlib.sha256("\n".join(fields).encode()).hexdigest()
-
-
-def cache_key(method: str, url: str, headers: Any, character: str) -> str:
+def cache_key(method: str, url: str, headers: Any, character: str, alias: str = "default") -> str:
     """Return the cache key of a request (no secret goes into it)."""
     parts = urlsplit(url)
     query = urlencode(sorted(parse_qsl(parts.query, keep_blank_values=True)))
     normalized = urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path, query, ""))
     fields = [method.upper(), normalized, *(str(headers.get(name, "")) for name in VARY_HEADERS), character]
-    return hashed_key(KEY_PREFIX, *fields)
+    return hashed_key(alias, "response", *fields)
 
 
 def _http_date(value: str | None) -> float | None:

@@ -33,9 +33,9 @@ from urllib.parse import urlsplit
 from esi.app_settings import app_settings
 from esi.errors import ErrorLimitExceeded
 
-from .cache import cache_get as _cache_get
-from .cache import cache_set as _cache_set
-from .cache import hashed_key
+from .store import cache_get as _cache_get
+from .store import cache_set as _cache_set
+from .store import hashed_key
 
 __all__ = [
     "ErrorLimitGuard",
@@ -47,10 +47,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-ERROR_LIMIT_PREFIX = "django-esi:error-limit:v1:"
-RATE_LIMIT_PREFIX = "django-esi:rate-limit:v1:"
-RATE_GROUP_PREFIX = "django-esi:rate-group:v1:"
 
 #: ESI's error window when a 420 does not say when it resets.
 DEFAULT_ERROR_WINDOW = 60.0
@@ -114,9 +110,8 @@ class ErrorLimitGuard:
     def __init__(self, alias: str = "default") -> None:
         self.alias = alias
 
-    @staticmethod
-    def _key(host: str) -> str:
-        return hashed_key(ERROR_LIMIT_PREFIX, host.lower())
+    def _key(self, host: str) -> str:
+        return hashed_key(self.alias, "error-limit", host.lower())
 
     def state(self, host: str) -> dict[str, float] | None:
         """Return ``{"remain": ..., "reset_at": ...}`` last seen for a host, or None."""
@@ -181,9 +176,8 @@ class RateLimitGuard:
         # Routes the cache knew no group for, and when (monotonic) it was asked.
         self._misses: dict[str, float] = {}
 
-    @staticmethod
-    def _key(host: str, group: str, character: str) -> str:
-        return hashed_key(RATE_LIMIT_PREFIX, host.lower(), group, character)
+    def _key(self, host: str, group: str, character: str) -> str:
+        return hashed_key(self.alias, "rate-limit", host.lower(), group, character)
 
     def register_group(self, method: str, url: str, group: str) -> None:
         """Remember that requests like this one spend the budget of ``group``."""
@@ -198,7 +192,7 @@ class RateLimitGuard:
         asked = self._misses.get(route)
         if asked is not None and time.monotonic() - asked < GROUP_MISS_RECHECK:
             return None
-        found = _cache_get(self.alias, hashed_key(RATE_GROUP_PREFIX, route))
+        found = _cache_get(self.alias, hashed_key(self.alias, "rate-group", route))
         if isinstance(found, str):
             self._groups[route] = found
             return found
@@ -236,7 +230,7 @@ class RateLimitGuard:
         route = route_of(method, url)
         if self._groups.get(route) != group:
             self._groups[route] = group
-            _cache_set(self.alias, hashed_key(RATE_GROUP_PREFIX, route), group, GROUP_MAPPING_TIMEOUT)
+            _cache_set(self.alias, hashed_key(self.alias, "rate-group", route), group, GROUP_MAPPING_TIMEOUT)
         tokens, window = parse_window(headers.get("X-Ratelimit-Limit"))
         remaining = _int_header(headers, "X-Ratelimit-Remaining")
         blocked_until = None
