@@ -151,7 +151,13 @@ class FakeESI(Switchable):
         return bool(runner and runner.started)
 
     def start(self) -> None:
-        """Start answering (no-op when started)."""
+        """Start answering (no-op when started).
+
+        In server mode the fake SSO speaks plain http on loopback, which oauthlib
+        refuses unless ``OAUTHLIB_INSECURE_TRANSPORT`` is set: it is set here.
+        """
+        if self._server is not None:
+            os.environ.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")
         with self._lock:
             (self._server or self._transport).start()  # type: ignore[union-attr]
 

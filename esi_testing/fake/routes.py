@@ -32,6 +32,7 @@ import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote
 
 import spec_snapshots
 
@@ -189,22 +190,30 @@ class Route:
 
 
 class _Compiled:
-    __slots__ = ("route", "regex", "names", "literal_count")
+    """A path template as segments: literal text, or None for a parameter."""
+
+    __slots__ = ("route", "segments", "names", "literal_count")
 
     def __init__(self, route: Route, path: str) -> None:
         self.route = route
-        parts = [p for p in path.strip("/").split("/") if p]
-        pattern = []
+        self.segments: list[str | None] = []
         self.names: list[str] = []
-        for part in parts:
-            m = re.fullmatch(r"\{([^}]+)\}", part)
-            if m:
-                self.names.append(m.group(1))
-                pattern.append("([^/]+)")
+        for part in (p for p in path.split("/") if p):
+            if part.startswith("{") and part.endswith("}"):
+                self.names.append(part[1:-1])
+                self.segments.append(None)
             else:
-                pattern.append(re.escape(part))
-        self.literal_count = len(parts) - len(self.names)
-        self.regex = re.compile("^/" + "/".join(pattern) + "/?$")
+                self.segments.append(part)
+        self.literal_count = len(self.segments) - len(self.names)
+
+    def match(self, parts: list[str]) -> dict[str, str] | None:
+        values = []
+        for want, got in zip(self.segments, parts, strict=True):
+            if want is None:
+                values.append(unquote(got))
+            elif want != got:
+                return None
+        return dict(zip(self.names, values, strict=True))
 
 
 class RouteTable:
@@ -237,8 +246,12 @@ class RouteTable:
         if isinstance(snapshot, str):
             if re.match(r"^\d{4}-\d{2}-\d{2}$|^newest$", snapshot):
                 snapshot = spec_snapshots.get(compatibility_date=snapshot)
-            else:
+            elif snapshot in ("_latest", "meta"):
                 snapshot = spec_snapshots.get(route=snapshot)
+            else:
+                # A route with no real snapshot is derived from latest, as the client does;
+                # the fake never downloads.
+                snapshot = spec_snapshots.resolve(snapshot, offline=True)
         key = f"{snapshot.path}:{snapshot.sha256}"
         with cls._cache_lock:
             table = cls._cache.get(key)
@@ -276,7 +289,7 @@ class RouteTable:
         object.__setattr__(route, "template", path)
         compiled = _Compiled(route, path)
         buckets = self._by_method.setdefault(route.method, {})
-        bucket = buckets.setdefault(len([p for p in path.split("/") if p]), [])
+        bucket = buckets.setdefault(len(compiled.segments), [])
         bucket.append(compiled)
         # Literal segments win over parameters: /characters/affiliation/ before /characters/{id}/.
         bucket.sort(key=lambda c: -c.literal_count)
@@ -398,11 +411,11 @@ class RouteTable:
         """
         buckets = self._by_method.get(method.upper())
         if buckets:
-            count = len([p for p in path.split("/") if p])
-            for compiled in buckets.get(count, ()):
-                m = compiled.regex.match(path)
-                if m:
-                    return compiled.route, dict(zip(compiled.names, m.groups(), strict=True))
+            parts = [p for p in path.split("/") if p]
+            for compiled in buckets.get(len(parts), ()):
+                params = compiled.match(parts)
+                if params is not None:
+                    return compiled.route, params
         raise RouteNotFound(f"{method.upper()} {path}")
 
     def find(self, operation: str) -> Route:
