@@ -89,7 +89,7 @@ _HANDLED = _ANNOTATIONS | {
 }  # fmt: skip
 _UNTYPED = _ANNOTATIONS | {"enum", "default", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"}
 _UNTYPED |= {"minLength", "maxLength", "pattern"}
-_PRIMITIVE_TYPES = {"integer": (int,), "number": (int, float), "string": (str,), "boolean": (bool,)}
+_PRIMITIVE_TYPES = {"integer": (int,), "number": (float, int), "string": (str,), "boolean": (bool,)}
 _RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})", re.ASCII)
 _fromisoformat = datetime.fromisoformat
 _date_fromisoformat = date.fromisoformat
@@ -97,19 +97,14 @@ _date_fromisoformat = date.fromisoformat
 
 def parse_date_time(value: str) -> datetime | None:
     """Return an RFC 3339 date-time string as an aware datetime, or None when it is not one."""
-    # ESI sends "2016-09-03T05:12:25Z": parse that shape without regex or dateutil.
-    if value[-1:] == "Z" and len(value) in (20, 24, 27) and value[10] == "T" and value[4] == "-":
-        if (
-            value[7] == "-"
-            and value[13] == ":"
-            and value[16] == ":"
-            and (len(value) == 20 or value[19] == ".")
-        ):
-            try:
-                d = _fromisoformat(value[:-1])
-            except ValueError:
-                return None
-            return datetime(d.year, d.month, d.day, d.hour, d.minute, d.second, d.microsecond, UTC)
+    # ESI sends "2016-09-03T05:12:25Z": that shape is parsed without regex or dateutil.
+    if len(value) == 20 and value[4::3] == "--T::Z":
+        try:
+            naive = _fromisoformat(value[:19])
+        except ValueError:
+            return None
+        # datetime(<pickled state>, tzinfo), the constructor pickle uses, is 3x faster than .replace(tzinfo=).
+        return datetime(naive.__reduce__()[1][0], UTC)
     if _RFC3339.fullmatch(value) is None:
         return None
     try:
@@ -260,7 +255,15 @@ class _Compiler:
         def check(bad: str, expected: str) -> None:
             lines.extend([f"if {bad}:", f"    raise _M({expected!r}, {shown}, {seg})"])
 
-        if kind is not None:
+        if self.to_float(schema, kind):
+            # A number that bravado-core turns into a float: type check and conversion in one.
+            lines += [
+                f"if type({var}) is not float:",
+                f"    if type({var}) is int:",
+                "        " + store.format(f"float({var})"),
+            ]
+            lines += ["    else:", f"        raise _M('number', {shown}, {seg})"]
+        elif kind is not None:
             check(" and ".join(f"type({var}) is not {t.__name__}" for t in _PRIMITIVE_TYPES[kind]), kind)
         if "enum" in schema:
             values = schema["enum"]
@@ -290,6 +293,10 @@ class _Compiler:
             regex = self.const(re.compile(schema["pattern"]))
             check(f"{guard}{regex}.search({var}) is None", f"string matching {schema['pattern']!r}")
         return lines + self.format(schema, kind, var, seg, store)
+
+    def to_float(self, schema: dict, kind: str | None) -> bool:
+        fmt = schema.get("format")
+        return kind == "number" and fmt in ("float", "double") and fmt not in self.spec.user_defined_formats
 
     def unchanged_types(self, schema: dict) -> frozenset[type] | None:
         """Return the item types for which ``schema`` needs no check beyond type and enum, nor a conversion."""
@@ -322,8 +329,8 @@ class _Compiler:
                 parse = "_dt" if fmt == "date-time" else "_date"
                 expected = "RFC 3339 date-time" if fmt == "date-time" else "date (YYYY-MM-DD)"
                 return [f"w = {parse}({var})", "if w is None:", f"    raise _M({expected!r}, {var}, {seg})", store.format("w")]  # fmt: skip
-            if kind == "number" and fmt in ("float", "double"):
-                return [f"if type({var}) is int:", "    " + store.format(f"float({var})")]
+            if self.to_float(schema, kind):
+                return []  # done with the type check
             if kind == "number" and fmt in ("int32", "int64"):
                 return [f"if type({var}) is float:", "    " + store.format(f"int({var})")]
             if kind in ("integer", "boolean") or (
@@ -394,23 +401,15 @@ class _Compiler:
             return lines
         item = self.deref(schema["items"])
         kind = get_type_from_schema(self.spec, item)
+        if kind in ("object", "array") and self.is_plain(item) and not item.get("x-nullable"):
+            # The hot path (a page of objects): the item's checks inline in the loop, index found on failure.
+            inline = kind == "object" and id(item) not in self.functions
+            body = self.object_body(item, "x") if inline else [f"{self.function(item)}(x)"]
+            loop = ["try:", f"    for x in {var}:", *indent(body, 2), "except _M as e:"]
+            return lines + loop + [f"    e.path.insert(0, _index({var}, x))", "    raise"]
         checks = self.value(item, "x", "i", f"{var}[i] = {{}}")
         if not checks:
             return lines
-        if kind in ("object", "array") and self.is_plain(item) and not item.get("x-nullable"):
-            # The hot path (a page of objects): the item's checks inline in the loop, index found on failure.
-            body = (
-                self.object_body(item, "x") if kind == "object" and id(item) not in self.functions else None
-            )
-            body = body or [f"{self.function(item)}(x)"]
-            return (
-                lines
-                + ["try:", f"    for x in {var}:", *indent(body, 2), "except _M as e:"]
-                + [
-                    f"    e.path.insert(0, _index({var}, x))",
-                    "    raise",
-                ]
-            )
         loop = [f"for i, x in enumerate({var}):", *indent(checks)]
         types = self.unchanged_types(item)
         if types is not None:

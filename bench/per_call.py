@@ -1,0 +1,195 @@
+"""CPU time of ``result()`` on one 1000-order market page, against ``requests.get(url).json()``.
+
+A loopback server (``bench/_server.py``, run in a child process so that its CPU
+is not counted) serves one page of 1000 orders generated to match the
+``get_markets_region_id_orders`` schema of the bundled ``latest`` snapshot.
+Each figure is the median CPU time (``time.process_time``) of one call over
+``--repeat`` calls, all measured in the same run:
+
+* **(a) requests**: ``requests.get(url).json()``, the baseline;
+* **(b) bravado default**: ``SwaggerClient.from_spec`` with ``use_models=False``
+  and bravado's default response validation and unmarshalling (django-esi 7.0.1);
+* **(c) bravado + esi.unmarshal**: the same client with ``validate_responses=False``
+  and its responses handled by :func:`esi.unmarshal.handle_response`;
+* **(d) django-esi**: ``esi_client_factory()`` with ``ESI_API_URL`` at the server
+  (response cache off, so every call is a real request).
+
+Then the parts of (c): JSON decoding alone, and the compiled converter alone on
+the decoded page. Results of (b), (c) and (d) are checked to be equal.
+
+Run: ``.venv/bin/python bench/per_call.py [--repeat 200]``. Target: (d) at most 2x (a).
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import datetime as dt
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._common import configure_django  # noqa: E402
+
+PATH = "/latest/markets/10000002/orders/"
+RANGES = ["station", "region", "solarsystem", "1", "2", "3", "4", "5", "10", "20", "30", "40"]
+
+
+def orders_page(count: int = 1000, seed: int = 1) -> list[dict[str, Any]]:
+    """Return ``count`` orders shaped like ESI's (every required field, ESI's date-time form)."""
+    rng = random.Random(seed)
+    start = dt.datetime(2025, 12, 1, tzinfo=dt.timezone.utc)
+    return [
+        {
+            "duration": rng.choice([1, 7, 30, 90, 365]),
+            "is_buy_order": rng.random() < 0.4,
+            "issued": (start - dt.timedelta(seconds=rng.randrange(90 * 86400))).strftime(
+                "%Y-%m-%dT%H:%M:%SZ"
+            ),
+            "location_id": rng.choice([60003760, 60008494, 1022734985679]),
+            "min_volume": 1,
+            "order_id": 6_800_000_000 + i,
+            "price": round(rng.uniform(0.01, 5e9), 2),
+            "range": rng.choice(RANGES),
+            "system_id": 30000142,
+            "type_id": rng.randrange(18, 60000),
+            "volume_remain": rng.randrange(1, 10**6),
+            "volume_total": 10**6,
+        }
+        for i in range(count)
+    ]
+
+
+def serve() -> None:
+    """Serve the page until stdin closes (the child process of :func:`main`)."""
+    from bench._server import LoopbackServer
+
+    with LoopbackServer() as server:
+        server.route(PATH, pages=[orders_page()])
+        print(server.url, flush=True)
+        sys.stdin.read()
+
+
+def cpu_per_call(calls: dict[str, Callable[[], Any]], repeat: int) -> dict[str, float]:
+    """Return the median CPU seconds of each call over ``repeat`` rounds.
+
+    The calls take turns within each round, so a change in the machine's load
+    affects them alike.
+    """
+    samples: dict[str, list[float]] = {name: [] for name in calls}
+    for round_ in range(repeat + 3):
+        for name, call in calls.items():
+            start = time.process_time()
+            call()
+            if round_ >= 3:  # the first rounds warm up
+                samples[name].append(time.process_time() - start)
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def bravado_client(url: str, **config: Any) -> Any:
+    from bravado.client import SwaggerClient
+
+    import spec_snapshots
+
+    spec = json.loads(spec_snapshots.get(route="latest").read_bytes())
+    spec.update(host=url.split("//")[1].rstrip("/"), schemes=["http"])
+    return SwaggerClient.from_spec(spec, config={"use_models": False, **config})
+
+
+def with_esi_unmarshal(client: Any) -> Any:
+    """Make ``client``'s futures hand responses to esi.unmarshal.handle_response (as esi.operations does)."""
+    from bravado import requests_client
+    from bravado.http_future import HttpFuture, reraise_errors
+
+    from esi.unmarshal import handle_response
+
+    class Future(HttpFuture):
+        @reraise_errors
+        def _get_swagger_result(self, incoming_response: Any) -> Any:
+            handle_response(incoming_response, self.operation, self.request_config.response_callbacks)
+            return incoming_response.swagger_result
+
+    http_client = client.swagger_spec.http_client
+    original = requests_client.HttpFuture
+
+    def request(*args: Any, **kwargs: Any) -> Any:
+        requests_client.HttpFuture = Future
+        try:
+            return type(http_client).request(http_client, *args, **kwargs)
+        finally:
+            requests_client.HttpFuture = original
+
+    http_client.request = request
+    return client
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--repeat", type=int, default=200)
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        return serve()
+
+    server = subprocess.Popen(
+        [sys.executable, __file__, "--serve"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        url = server.stdout.readline().strip()
+        run(url, args.repeat)
+    finally:
+        server.stdin.close()
+        server.wait(timeout=10)
+
+
+def run(url: str, repeat: int) -> None:
+    import requests
+
+    configure_django(url, ESI_SPEC_CACHE_DIR=False)
+    from esi.clients import esi_client_factory
+    from esi.unmarshal import converter_for_operation
+
+    page_url = url.rstrip("/") + PATH + "?datasource=tranquility&order_type=all"
+    default = bravado_client(url).Market.get_markets_region_id_orders
+    ours = with_esi_unmarshal(
+        bravado_client(url, validate_responses=False)
+    ).Market.get_markets_region_id_orders
+    esi = esi_client_factory().Market.get_markets_region_id_orders
+
+    results = [op(region_id=10000002, order_type="all").result() for op in (default, ours, esi)]
+    assert len(results[0]) == 1000 and results[0] == results[1] == results[2], "results differ"
+    assert isinstance(results[2][0]["issued"], dt.datetime) and results[2][0]["issued"].tzinfo is not None
+
+    calls: dict[str, Callable[[], Any]] = {
+        "(a) requests.get(url).json()": lambda: requests.get(page_url).json(),
+        "(b) bravado default (7.0.1 way)": lambda: default(region_id=10000002, order_type="all").result(),
+        "(c) bravado + esi.unmarshal": lambda: ours(region_id=10000002, order_type="all").result(),
+        "(d) django-esi esi_client_factory": lambda: esi(region_id=10000002, order_type="all").result(),
+    }
+    body = requests.get(page_url).content
+    convert = converter_for_operation(ours.operation, 200)
+    decoded = json.loads(body)
+    copies = iter([copy.deepcopy(decoded) for _ in range(repeat + 3)])
+    calls["JSON decoding of the page"] = lambda: json.loads(body)
+    calls["esi.unmarshal converter alone"] = lambda: convert(next(copies))
+    figures = cpu_per_call(calls, repeat)
+    base = figures["(a) requests.get(url).json()"]
+    print(f"CPU per call on one 1000-order page ({len(body) // 1024} KiB), median of {repeat} calls")
+    for name, seconds in figures.items():
+        print(f"  {name:36s} {seconds * 1000:7.2f} ms  {seconds / base:5.1f}x (a)")
+    ratio = figures["(d) django-esi esi_client_factory"] / base
+    print(f"  django-esi vs requests: {ratio:.2f}x (target <= 2x): {'met' if ratio <= 2 else 'NOT met'}")
+    os.environ.pop("DJANGO_SETTINGS_MODULE", None)
+
+
+if __name__ == "__main__":
+    main()
