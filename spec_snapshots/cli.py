@@ -7,6 +7,7 @@ input; :func:`main` prints it as ``error: ...`` and exits with status 2.
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import os
 import re
@@ -73,8 +74,6 @@ def _read_file(path: Path) -> tuple[bytes, dict[str, Any]]:
     except OSError as exc:
         raise CliError(f"cannot read {path}: {exc.strerror or exc}") from None
     if path.name.endswith(".gz"):
-        import gzip
-
         try:
             raw = gzip.decompress(raw)
         except OSError as exc:
@@ -133,7 +132,7 @@ def _source_text(snap: Snapshot) -> str:
     return str(src.get("url") or src or "-")
 
 
-def _table(rows: list[list[str]], header: list[str]) -> str:
+def _table(rows: Sequence[Sequence[Any]], header: list[str]) -> str:
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     out = []
     for r in [header, *rows]:

@@ -339,3 +339,24 @@ def test_management_command_is_the_same_cli(shared_specs, tmp_path):
     out = io.StringIO()
     call_command("esi_snapshot", stdout=out)
     assert "manage.py esi_snapshot" in out.getvalue() and "derive-report" in out.getvalue()
+
+
+def test_import_a_gzipped_file_stores_the_original_bytes(shared_specs, tmp_path):
+    raw = (shared_specs / V3).read_bytes()
+    (tmp_path / "v3.json.gz").write_bytes(gzip.compress(raw))
+    assert run("import", tmp_path / "v3.json.gz", "--dir", tmp_path / "store")[0] == 0
+    assert spec_snapshots.get(route="v3", dirs=[tmp_path / "store"]).read_bytes() == raw
+
+
+@pytest.mark.parametrize(
+    "argv, reason",
+    [
+        (["--against", "/nonexistent-dir"], "--against /nonexistent-dir: not a directory"),
+        (["--against", "{tmp}"], "no Swagger route specs in"),
+        (["--against", "{shared}", "--version", "9.99"], "no route spec of version 9.99"),
+    ],
+)
+def test_derive_report_errors(shared_specs, tmp_path, argv, reason):
+    argv = [a.format(tmp=tmp_path, shared=shared_specs) for a in argv]
+    code, _, err = run("derive-report", "--from", "latest", *argv)
+    assert code == 2 and reason in err
