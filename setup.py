@@ -52,6 +52,8 @@ setup(
     install_requires=[
         "Django>=4.2,<6.0",
         "bravado>=12.0,<13.0",
+        # spec_snapshots validates imported Swagger specs with it (bravado-core needs it too)
+        "swagger-spec-validator>=3.0",
         "requests>=2.31,<3.0",
         "requests-oauthlib>=1.3",
         "PyJWT[crypto]>=2.8",
