@@ -366,10 +366,19 @@ class FakeESIApp:
 
     def _caching(self, route: Route | None, headers: dict[str, str], payload: bytes) -> None:
         now = self.backend.clock()
+        seconds: float | None = None
         if route is not None and route.cache_seconds:
-            headers.setdefault("Expires", http_date(now + route.cache_seconds))
+            seconds = route.cache_seconds
+        elif route is not None and route.expires_daily:
+            # "This route expires daily at 11:05": the next such time, UTC.
+            hour, minute = route.expires_daily
+            day = datetime.fromtimestamp(now, tz=timezone.utc)
+            due = day.replace(hour=hour, minute=minute, second=0, microsecond=0).timestamp()
+            seconds = due - now if due > now else due + 86400 - now
+        if route is not None and seconds is not None:
+            headers.setdefault("Expires", http_date(now + seconds))
             scope = "private" if route.secured else "public"
-            headers.setdefault("Cache-Control", f"{scope}, max-age={route.cache_seconds}")
+            headers.setdefault("Cache-Control", f"{scope}, max-age={int(seconds)}")
         headers.setdefault("Last-Modified", http_date(self.backend.started))
         headers.setdefault("ETag", quote_etag(hashlib.sha256(payload).hexdigest()[:40]))
 

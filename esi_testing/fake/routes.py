@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
+import esi  # noqa: F401  (imported first, it defers rfc3987_syntax: most of jsonschema's import time)
 import spec_snapshots
 
 __all__ = [
@@ -52,6 +53,7 @@ HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 ESI_LANGUAGES = ("en", "en-us", "de", "fr", "ja", "ru", "zh", "ko", "es")
 
 _VERSION_PREFIX = re.compile(r"^/v\d+(?=/)")
+_DAILY_RE = re.compile(r"expires daily at (\d\d):(\d\d)")
 _WINDOW_RE = re.compile(r"^(\d+)([smhd]?)$")
 _WINDOW_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 # Headers the fake handles itself rather than validating them as parameters.
@@ -162,6 +164,7 @@ class Route:
     params: tuple[Param, ...]
     scopes: tuple[str, ...]
     cache_seconds: int | None
+    expires_daily: tuple[int, int] | None
     paged: bool
     cursor: bool
     rate_limit: RateLimit | None
@@ -228,7 +231,8 @@ class RouteTable:
         self.version: str = meta["version"]
         self.label = label or self.route_name or self.compatibility_date or self.version
         self.routes: list[Route] = []
-        self._by_method: dict[str, dict[int, list[_Compiled]]] = {}
+        # Method -> (segment count, first segment) -> templates; a parameter first is keyed None.
+        self._by_method: dict[str, dict[tuple[int, str | None], list[_Compiled]]] = {}
         self._seen: set[tuple[str, str]] = set()
         self._validators: dict[int, tuple[Mapping[str, Any], Any]] = {}
         self._build()
@@ -289,7 +293,9 @@ class RouteTable:
         object.__setattr__(route, "template", path)
         compiled = _Compiled(route, path)
         buckets = self._by_method.setdefault(route.method, {})
-        bucket = buckets.setdefault(len(compiled.segments), [])
+        bucket = buckets.setdefault(
+            (len(compiled.segments), compiled.segments[0] if compiled.segments else None), []
+        )
         bucket.append(compiled)
         # Literal segments win over parameters: /characters/affiliation/ before /characters/{id}/.
         bucket.sort(key=lambda c: -c.literal_count)
@@ -315,6 +321,7 @@ class RouteTable:
             for names in requirement.values():
                 scopes.extend(names)
         cached = op.get("x-cached-seconds", op.get("x-cache-age"))
+        daily = _DAILY_RE.search(str(op.get("description", "")))
         raw_limit = op.get("x-rate-limit")
         op_id = str(op.get("operationId") or operation_key(method, path))
         key = operation_key(method, path)
@@ -327,6 +334,7 @@ class RouteTable:
             params=tuple(params),
             scopes=tuple(dict.fromkeys(scopes)),
             cache_seconds=int(cached) if cached is not None else None,
+            expires_daily=(int(daily.group(1)), int(daily.group(2))) if daily else None,
             paged="x-pages" in headers or any(p.name == "page" and p.location == "query" for p in params),
             cursor=op.get("x-pagination") == "cursor",
             rate_limit=RateLimit.parse(raw_limit) if isinstance(raw_limit, Mapping) else None,
@@ -412,10 +420,12 @@ class RouteTable:
         buckets = self._by_method.get(method.upper())
         if buckets:
             parts = [p for p in path.split("/") if p]
-            for compiled in buckets.get(len(parts), ()):
-                params = compiled.match(parts)
-                if params is not None:
-                    return compiled.route, params
+            first = parts[0] if parts else None
+            for key in ((len(parts), first), (len(parts), None)):
+                for compiled in buckets.get(key, ()):
+                    params = compiled.match(parts)
+                    if params is not None:
+                        return compiled.route, params
         raise RouteNotFound(f"{method.upper()} {path}")
 
     def find(self, operation: str) -> Route:
