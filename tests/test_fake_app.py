@@ -457,8 +457,14 @@ def test_delete_data_leaves_only_generated_answers(backend: FakeBackend, client:
     assert client.get("/latest/characters/90000003/").get_json()["name"] != "Cyra Voss"
 
 
-def test_routes_that_expire_daily_expire_at_the_next_downtime(client: Client, clock: Clock) -> None:
+def test_routes_that_expire_daily_expire_at_the_next_downtime(clock: Clock) -> None:
+    client = Client(make_app(FakeBackend(clock=clock, daily_expiry=True)))
     # 2026-09-21 13:33:20 UTC; the route "expires daily at 11:05".
     response = client.get("/latest/universe/types/587/")
     assert response.headers["Expires"] == "Tue, 22 Sep 2026 11:05:00 GMT"
     assert response.headers["Cache-Control"] == f"public, max-age={int(1790075100 - clock.now)}"
+
+
+def test_daily_expiry_is_off_by_default(client: Client) -> None:
+    response = client.get("/latest/universe/types/587/")
+    assert "Expires" not in response.headers and "ETag" in response.headers

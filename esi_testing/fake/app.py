@@ -369,7 +369,7 @@ class FakeESIApp:
         seconds: float | None = None
         if route is not None and route.cache_seconds:
             seconds = route.cache_seconds
-        elif route is not None and route.expires_daily:
+        elif route is not None and route.expires_daily and self.backend.daily_expiry:
             # "This route expires daily at 11:05": the next such time, UTC.
             hour, minute = route.expires_daily
             day = datetime.fromtimestamp(now, tz=timezone.utc)

@@ -168,6 +168,7 @@ class FakeBackend:
         clock: Callable[[], float] = time.time,
         seed: int = 0,
         journal_size: int = 10_000,
+        daily_expiry: bool = False,
     ) -> None:
         snapshots = (
             [snapshot]
@@ -190,6 +191,9 @@ class FakeBackend:
         self.sso = sso
         self.clock = clock
         self.seed = seed
+        # Routes that "expire daily at 11:05" get that Expires when True; off by default,
+        # so their answers are revalidated on every call.
+        self.daily_expiry = daily_expiry
         self.started = clock()
         self._initial = _as_pack(data)
         self._lock = threading.RLock()
