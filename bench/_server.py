@@ -8,14 +8,19 @@ body so that a benchmark measures the client, not the server::
         server.url   # "http://127.0.0.1:<port>/"
 
 A route's body may depend on the page (``pages=``) or on the ``language``
-query parameter (``by_language=``). Every request is recorded (path, query,
+query parameter or ``Accept-Language`` header (``by_language=``). Every request is recorded (path, query,
 headers, start and end time) in :attr:`LoopbackServer.requests`, so tests can
 check what was sent and how many requests were in flight at once.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
+import os
+import subprocess
+import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -23,7 +28,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-__all__ = ["LoopbackServer", "Recorded"]
+__all__ = ["LoopbackServer", "Recorded", "ServerProcess"]
 
 
 @dataclass
@@ -35,6 +40,8 @@ class Recorded:
     headers: dict[str, str]
     started: float
     ended: float = 0.0
+    #: The client's port: requests on one kept-alive connection share it.
+    client_port: int = 0
 
 
 @dataclass
@@ -64,6 +71,9 @@ class LoopbackServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out in two writes; with Nagle on, the second
+            # waits for the client's delayed ACK (40 ms) and swamps the latency.
+            disable_nagle_algorithm = True
 
             def log_message(self, format: str, *args: Any) -> None:  # silence stderr
                 pass
@@ -104,7 +114,13 @@ class LoopbackServer:
     def _answer(self, handler: BaseHTTPRequestHandler) -> None:
         parts = urlsplit(handler.path)
         query = parse_qs(parts.query)
-        record = Recorded(parts.path, query, dict(handler.headers.items()), time.perf_counter())
+        record = Recorded(
+            parts.path,
+            query,
+            dict(handler.headers.items()),
+            time.perf_counter(),
+            client_port=handler.client_address[1],
+        )
         with self._lock:
             self.requests.append(record)
             self._in_flight += 1
@@ -161,3 +177,65 @@ class LoopbackServer:
 
     def __exit__(self, *exc: Any) -> None:
         self.stop()
+
+
+class ServerProcess:
+    """A :class:`LoopbackServer` in its own process, so its CPU does not compete for the client's GIL.
+
+    ``routes`` maps a path to the keywords of :meth:`LoopbackServer.route`::
+
+        with ServerProcess({"/latest/status/": {"body": {...}}}, latency=0.05) as server:
+            server.url
+    """
+
+    def __init__(self, routes: dict[str, dict[str, Any]], latency: float = 0.0) -> None:
+        self.routes = routes
+        self.latency = latency
+        self.url = ""
+        self._process: subprocess.Popen[str] | None = None
+        self._routes_file: str | None = None
+
+    def __enter__(self) -> ServerProcess:
+        fd, self._routes_file = tempfile.mkstemp(suffix=".json", prefix="esi-bench-routes-")
+        with os.fdopen(fd, "w") as f:
+            json.dump(self.routes, f)
+        self._process = subprocess.Popen(
+            [sys.executable, __file__, "--routes", self._routes_file, "--latency", str(self.latency)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self._process.stdout is not None
+        self.url = self._process.stdout.readline().strip()
+        if not self.url:
+            raise RuntimeError("the loopback server process did not start")
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._process is not None:
+            assert self._process.stdin is not None
+            self._process.stdin.close()  # the server stops when its stdin closes
+            self._process.wait(timeout=10)
+            self._process = None
+        if self._routes_file:
+            os.unlink(self._routes_file)
+            self._routes_file = None
+
+
+def main() -> None:
+    """Serve the routes of a JSON file until stdin closes; print the URL first."""
+    parser = argparse.ArgumentParser(description="loopback server for the benchmarks")
+    parser.add_argument("--routes", required=True, help="JSON file: {path: keywords of route()}")
+    parser.add_argument("--latency", type=float, default=0.0)
+    args = parser.parse_args()
+    with open(args.routes) as f:
+        routes = json.load(f)
+    with LoopbackServer(latency=args.latency) as server:
+        for path, keywords in routes.items():
+            server.route(path, **keywords)
+        print(server.url, flush=True)
+        sys.stdin.read()
+
+
+if __name__ == "__main__":
+    main()

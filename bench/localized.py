@@ -17,7 +17,7 @@ import argparse
 
 from _common import best_of, configure_django
 
-from bench._server import LoopbackServer
+from bench._server import ServerProcess
 
 LANGUAGES = ["en", "de", "fr", "ja", "ru", "zh", "ko", "es"]
 
@@ -27,20 +27,17 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.05)
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
-    with LoopbackServer(latency=args.latency) as server:
-        server.route(
-            "/universe/types/587",
-            by_language={
-                lang: {
-                    "type_id": 587,
-                    "name": f"Rifter ({lang})",
-                    "published": True,
-                    "description": "",
-                    "group_id": 25,
-                }
-                for lang in LANGUAGES
-            },
-        )
+    bodies = {
+        lang: {
+            "type_id": 587,
+            "name": f"Rifter ({lang})",
+            "published": True,
+            "description": "",
+            "group_id": 25,
+        }
+        for lang in LANGUAGES
+    }
+    with ServerProcess({"/universe/types/587": {"by_language": bodies}}, latency=args.latency) as server:
         configure_django(server.url)
         from esi.clients import EsiClientProvider
 

@@ -18,7 +18,7 @@ import argparse
 
 from _common import best_of, configure_django, market_orders
 
-from bench._server import LoopbackServer
+from bench._server import ServerProcess
 
 PATH = "/latest/markets/10000002/orders/"
 
@@ -31,8 +31,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=8, help="ESI_PAGES_MAX_WORKERS")
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    with LoopbackServer(latency=args.latency) as server:
-        server.route(PATH, pages=[market_orders(p, args.orders) for p in range(1, args.pages + 1)])
+    pages = [market_orders(p, args.orders) for p in range(1, args.pages + 1)]
+    with ServerProcess({PATH: {"pages": pages}}, latency=args.latency) as server:
         configure_django(
             server.url, ESI_PAGES_MAX_WORKERS=args.workers, ESI_CONNECTION_POOL_MAXSIZE=args.workers
         )

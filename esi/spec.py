@@ -268,15 +268,10 @@ def clear_memory_cache() -> None:
 
 
 def _library_versions() -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
+    import bravado
+    import bravado_core
 
-    out = {}
-    for dist in ("bravado", "bravado-core"):
-        try:
-            out[dist] = version(dist)
-        except PackageNotFoundError:  # pragma: no cover - both are dependencies
-            out[dist] = "?"
-    return out
+    return {"bravado": str(bravado.version), "bravado-core": str(bravado_core.version)}
 
 
 def _converter_identity() -> str:

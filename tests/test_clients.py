@@ -229,3 +229,49 @@ def test_compatibility_date_setting_and_newest(settings):
 def test_compatibility_date_with_versions_is_refused():
     with pytest.raises(ValueError, match="compatibility date"):
         esi_client_factory(compatibility_date="2025-12-16", Universe="v1")
+
+
+def test_one_pooled_session_per_provider(loopback, settings):  # noqa: F811
+    settings.ESI_PAGES_MAX_WORKERS = 2
+    loopback.route(
+        "/latest/status/", {"players": 1, "server_version": "1", "start_time": "2020-01-01T00:00:00Z"}
+    )
+    provider = EsiClientProvider()
+    for _ in range(5):
+        provider.client.Status.get_status().result()
+    # Kept-alive: five calls, one connection.
+    assert len({r.client_port for r in loopback.requests}) == 1
+    other = EsiClientProvider()
+    other.client.Status.get_status().result()
+    assert len({r.client_port for r in loopback.requests}) == 2
+    assert other.client._context.http_client.session is not provider.client._context.http_client.session
+
+
+def test_live_spec_is_downloaded_when_asked(settings):
+    import responses
+
+    spec = {
+        "swagger": "2.0",
+        "info": {"title": "EVE Swagger Interface", "version": "9.9.9"},
+        "basePath": "/latest",
+        "paths": {
+            "/status/": {
+                "get": {
+                    "operationId": "get_status",
+                    "tags": ["Status"],
+                    "responses": {"200": {"description": "ok", "schema": {"type": "object"}}},
+                }
+            }
+        },
+    }
+    settings.ESI_SPEC_LIVE = True
+    settings.ESI_SPEC_OFFLINE = False
+    settings.ESI_API_URL = "https://esi.example/"
+    with responses.RequestsMock() as mock:
+        mock.get("https://esi.example/latest/swagger.json", json=spec)
+        client = esi_client_factory()
+        assert dir(client) == ["Status"]
+        assert client._context.prepared.label == "latest (live)"
+    settings.ESI_SPEC_OFFLINE = True
+    with pytest.raises(SpecError, match="ESI_SPEC_OFFLINE"):
+        esi_client_factory()
