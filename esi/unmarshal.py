@@ -28,10 +28,10 @@ One intended difference: a UTC date-time gets ``dateutil.tz.tzutc()`` as its
 with ``tzlocal()`` when the process' local zone is named UTC (as Django makes it
 with ``TIME_ZONE = "UTC"``) and ``tzutc()`` otherwise; we give the latter always.
 
-How the client uses it: build the bravado client with
-``config={"validate_responses": False, "use_models": False, ...}`` and let the
-future hand each response to :func:`handle_response` instead of bravado's
-``bravado.http_future.unmarshal_response`` (same signature)::
+How the client uses it (:mod:`esi.operations` does this): build the bravado
+client with ``config={"validate_responses": False, "use_models": False, ...}``
+and let the future hand each response to :func:`handle_response` instead of
+bravado's ``bravado.http_future.unmarshal_response`` (same signature)::
 
     from bravado.http_future import HttpFuture, reraise_errors
     from esi.unmarshal import handle_response
@@ -46,8 +46,9 @@ future hand each response to :func:`handle_response` instead of bravado's
 
 :func:`unmarshal_response` is the part that turns one response into data, and
 :func:`converter_for_operation` gives the compiled converter itself (cached per
-operation and status code). A converter owns the value it is given: pass freshly
-decoded JSON, never a value that is kept elsewhere.
+operation and status code; ``converter.source`` shows the generated code). A
+converter owns the value it is given: pass freshly decoded JSON, never a value
+that is kept elsewhere.
 """
 
 from __future__ import annotations
@@ -104,7 +105,7 @@ def parse_date_time(value: str) -> datetime | None:
         except ValueError:
             return None
         # datetime(<pickled state>, tzinfo), the constructor pickle uses, is 3x faster than .replace(tzinfo=).
-        return datetime(naive.__reduce__()[1][0], UTC)
+        return datetime(naive.__reduce__()[1][0], UTC)  # type: ignore[call-arg,arg-type]
     if _RFC3339.fullmatch(value) is None:
         return None
     try:
@@ -136,13 +137,8 @@ class _Mismatch(Exception):
 
     def __init__(self, expected: str, value: Any, *path: Any, missing: bool = False, text: str = "") -> None:
         super().__init__(expected)
-        self.expected, self.value, self.path, self.missing, self.text = (
-            expected,
-            value,
-            list(path),
-            missing,
-            text,
-        )
+        self.expected, self.value, self.path = expected, value, list(path)
+        self.missing, self.text = missing, text
 
     def describe(self, name: str) -> str:
         path = "$" + "".join(
@@ -248,9 +244,8 @@ class _Compiler:
         return [f"if {var} is None:", *indent(none_case), "else:", *indent(checks or ["pass"])]
 
     def primitive(self, schema: dict, kind: str | None, var: str, seg: str, store: str) -> list[str]:
-        lines = []
-
-        shown = "_SENSITIVE" if schema.get("x-sensitive") else var
+        lines: list[str] = []
+        shown = self.shown(schema, var)
 
         def check(bad: str, expected: str) -> None:
             lines.extend([f"if {bad}:", f"    raise _M({expected!r}, {shown}, {seg})"])
@@ -279,20 +274,18 @@ class _Compiler:
                 expected = f"{kind or 'number'} {sign if strict else sign + '='} {bound}"
                 check(f"{guard}{var} {op if not strict else op + '='} {bound!r}", expected)
         guard = "" if kind == "string" else f"type({var}) is str and "
-        if "minLength" in schema:
-            check(
-                f"{guard}len({var}) < {schema['minLength']}",
-                f"string of at least {schema['minLength']} characters",
-            )
-        if "maxLength" in schema:
-            check(
-                f"{guard}len({var}) > {schema['maxLength']}",
-                f"string of at most {schema['maxLength']} characters",
-            )
+        for key, op, words in (("minLength", "<", "at least"), ("maxLength", ">", "at most")):
+            if key in schema:
+                check(f"{guard}len({var}) {op} {schema[key]}", f"string of {words} {schema[key]} characters")
         if "pattern" in schema:
             regex = self.const(re.compile(schema["pattern"]))
             check(f"{guard}{regex}.search({var}) is None", f"string matching {schema['pattern']!r}")
         return lines + self.format(schema, kind, var, seg, store)
+
+    @staticmethod
+    def shown(schema: dict, var: str) -> str:
+        """Return what an error shows of ``var``: ``***`` for an ``x-sensitive`` value, as bravado-core."""
+        return "_SENSITIVE" if schema.get("x-sensitive") else var
 
     def to_float(self, schema: dict, kind: str | None) -> bool:
         fmt = schema.get("format")
@@ -305,7 +298,7 @@ class _Compiler:
             return None
         if any(key in schema for key in ("minimum", "maximum", "minLength", "maxLength", "pattern")):
             return None
-        types = set(_PRIMITIVE_TYPES[kind])
+        types: set[type] = set(_PRIMITIVE_TYPES[kind])
         fmt = schema.get("format")
         if fmt is not None and fmt not in self.spec.user_defined_formats:
             if kind == "number" and fmt in ("float", "double", "int32", "int64"):
@@ -321,14 +314,14 @@ class _Compiler:
         return frozenset(types)
 
     def format(self, schema: dict, kind: str | None, var: str, seg: str, store: str) -> list[str]:
-        fmt = schema.get("format")
+        fmt, shown = schema.get("format"), self.shown(schema, var)
         if fmt is None or kind is None:
             return []
         if fmt not in self.spec.user_defined_formats:
             if kind == "string" and fmt in ("date-time", "date"):
                 parse = "_dt" if fmt == "date-time" else "_date"
                 expected = "RFC 3339 date-time" if fmt == "date-time" else "date (YYYY-MM-DD)"
-                return [f"w = {parse}({var})", "if w is None:", f"    raise _M({expected!r}, {var}, {seg})", store.format("w")]  # fmt: skip
+                return [f"w = {parse}({var})", "if w is None:", f"    raise _M({expected!r}, {shown}, {seg})", store.format("w")]  # fmt: skip
             if self.to_float(schema, kind):
                 return []  # done with the type check
             if kind == "number" and fmt in ("int32", "int64"):
@@ -341,25 +334,27 @@ class _Compiler:
         checker = self.spec.format_checker
         lines = []
         if fmt in checker.checkers or fmt in self.spec.user_defined_formats:
-            lines += [f"if not {self.const(checker)}.conforms({var}, {fmt!r}):", f"    raise _M({fmt!r}, {var}, {seg})"]  # fmt: skip
+            lines += [f"if not {self.const(checker)}.conforms({var}, {fmt!r}):", f"    raise _M({fmt!r}, {shown}, {seg})"]  # fmt: skip
         if formatter is not None:
             to_python = self.const(formatter.to_python)
             lines += ["try:", f"    w = {to_python}({var})", "except Exception:"]
-            lines += [f"    raise _M({fmt!r}, {var}, {seg}) from None", store.format("w")]
+            lines += [f"    raise _M({fmt!r}, {shown}, {seg}) from None", store.format("w")]
         return lines
 
     def object_body(self, schema: dict, var: str) -> list[str]:
-        lines = [f"if type({var}) is not dict:", f"    raise _M('object', {var})"]
+        lines = [
+            f"if type({var}) is not dict and not isinstance({var}, dict):",
+            f"    raise _M('object', {var})",
+        ]
         properties = {name: self.deref(s) for name, s in (schema.get("properties") or {}).items()}
         required = [name for name in schema.get("required", []) if isinstance(name, str)]
-        fetch = []
-        for name in required:
-            if name in properties:
-                fetch += [f"v = {var}[{name!r}]", *self.value(properties[name], "v", repr(name), f"{var}[{name!r}] = {{}}")]  # fmt: skip
-            else:
-                fetch.append(f"{var}[{name!r}]")
-        if fetch:
+        if required:
+            # Only the look-ups in the try: a KeyError from anything else is not a missing property.
+            fetch = [f"v{i} = {var}[{name!r}]" for i, name in enumerate(required)]
             lines += ["try:", *indent(fetch), "except KeyError as e:", "    raise _M('', None, e.args[0], missing=True) from None"]  # fmt: skip
+        for i, name in enumerate(required):
+            if name in properties:
+                lines += self.value(properties[name], f"v{i}", repr(name), f"{var}[{name!r}] = {{}}")
         for name, prop in properties.items():
             if name in required:
                 continue
@@ -390,7 +385,10 @@ class _Compiler:
         return lines
 
     def array_body(self, schema: dict, var: str) -> list[str]:
-        lines = [f"if type({var}) is not list:", f"    raise _M('array', {var})"]
+        lines = [
+            f"if type({var}) is not list and not isinstance({var}, list):",
+            f"    raise _M('array', {var})",
+        ]
         if "minItems" in schema:
             lines += [f"if len({var}) < {schema['minItems']}:", f"    raise _M('array of at least {schema['minItems']} items', {var})"]  # fmt: skip
         if "maxItems" in schema:
@@ -421,9 +419,8 @@ class _Compiler:
             return lines + [f"if not ({test}):", *indent(loop)]
         return lines + loop
 
-    def fallback(self, schema: dict) -> Converter:
+    def fallback(self, schema: dict) -> Callable[[Any, Any], Any]:
         """Return a converter that runs bravado-core's own validation and unmarshalling."""
-        from bravado_core.exception import SwaggerMappingError
         from bravado_core.swagger20_validator import get_validator_type
         from bravado_core.unmarshal import unmarshal_schema_object
         from jsonschema import ValidationError
@@ -443,8 +440,8 @@ class _Compiler:
                 if isinstance(e.schema, dict) and e.schema.get("x-sensitive"):  # as bravado-core scrubs it
                     text = "***" + text[len(str(e.instance)) :]
                 raise _Mismatch("", None, segment, *e.absolute_path, text=text) from None
-            except (SwaggerMappingError, ValueError, TypeError) as e:
-                raise _Mismatch("", None, segment, text=str(e)) from None
+            except Exception as e:  # bravado-core's own refusal (SwaggerMappingError, ValueError, ...)
+                raise _Mismatch("", None, segment, text=f"{type(e).__name__}: {e}") from None
 
         return convert
 

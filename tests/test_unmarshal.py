@@ -6,6 +6,7 @@ import copy
 import datetime as dt
 import json
 import warnings
+from collections import OrderedDict
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -361,6 +362,16 @@ def test_primitive_keywords() -> None:
     assert refusal(secret, "hunter2") == "response of op: $: expected string of at most 2 characters, got ***"
 
 
+def test_dict_and_list_subclasses_are_objects_and_arrays() -> None:
+    convert = converter({"type": "array", "items": ORDER})
+    page = convert(PageList([OrderedDict(order())]))
+    assert page[0]["issued"] == dt.datetime(2016, 9, 3, 5, 12, 25, tzinfo=tzutc())
+
+
+class PageList(list):
+    pass
+
+
 def test_nullable_objects_and_items() -> None:
     convert = converter({"type": "array", "items": {"type": "object", "x-nullable": True, "properties": {}}})
     assert convert([None, {}]) == [None, {}]
@@ -408,6 +419,12 @@ def test_formats_go_through_the_spec() -> None:
     convert = converter({"type": "string", "format": "hex"}, formats=[hex_format])
     assert convert("ff") == 255
     assert refusal(convert, "zz") == "response of op: $: expected hex, got 'zz'"
+    broken = SwaggerFormat(
+        format="broken", to_python=lambda s: {}[s], to_wire=str, validate=str, description=""
+    )
+    assert refusal(converter({"type": "string", "format": "broken"}, formats=[broken]), "x").endswith(
+        ": $: expected broken, got 'x'"
+    )  # not taken for a missing property
     assert converter({"type": "number", "format": "int32"})(2.0) == 2
     assert converter({"type": "string", "format": "byte"})("AAE=") == "AAE="
     assert (
