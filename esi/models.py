@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import datetime
 import logging
+import os
 import re
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from typing import TYPE_CHECKING, Any, ClassVar
+
+try:
+    import fcntl
+except ImportError:  # Windows: SQLite processes fall back to INVALID_GRANT_GRACE
+    fcntl = None  # type: ignore[assignment]
 
 from django.conf import settings
 from django.db import connections, models, router, transaction
@@ -65,24 +72,40 @@ class Scope(models.Model):
 
 
 class _RefreshLocks:
-    """One lock per token row, for the threads of this process.
+    """One lock per token row, for the threads of this process and, on SQLite, other processes.
 
-    The locks are dropped when no thread holds or waits for them, so the table
-    does not grow with the number of tokens ever refreshed.
+    Threads queue on a :class:`threading.Lock` per row; the locks are dropped
+    when no thread holds or waits for them, so the table does not grow with
+    the number of tokens ever refreshed. Processes sharing an SQLite file
+    (which has no row locks) queue on a one-byte POSIX record lock at offset
+    ``pk`` of a lock file beside the database.
     """
 
     def __init__(self) -> None:
         self._guard = threading.Lock()
         self._locks: dict[tuple[str, int], tuple[threading.Lock, int]] = {}
+        # one descriptor per lock file, never closed: closing any descriptor of
+        # a file drops every POSIX lock the process holds on it
+        self._files: dict[str, int | None] = {}
 
     @contextmanager
-    def hold(self, key: tuple[str, int]) -> Iterator[None]:
+    def hold(self, db: str, pk: int, across_processes: bool) -> Iterator[bool]:
+        """Hold the lock of row ``pk``; yield whether other processes are locked out too."""
+        key = (db, pk)
         with self._guard:
             lock, users = self._locks.get(key, (threading.Lock(), 0))
             self._locks[key] = (lock, users + 1)
         try:
             with lock:
-                yield
+                fd = self._lock_file(db) if across_processes else None
+                if fd is None:
+                    yield False
+                    return
+                fcntl.lockf(fd, fcntl.LOCK_EX, 1, pk)
+                try:
+                    yield True
+                finally:
+                    fcntl.lockf(fd, fcntl.LOCK_UN, 1, pk)
         finally:
             with self._guard:
                 lock, users = self._locks[key]
@@ -91,14 +114,31 @@ class _RefreshLocks:
                 else:
                     self._locks[key] = (lock, users - 1)
 
+    def _lock_file(self, db: str) -> int | None:
+        """Return the lock file of an SQLite database file, or None (no fcntl, in-memory, unwritable)."""
+        name = str(connections[db].settings_dict.get("NAME") or "")
+        if fcntl is None or not name or name == ":memory:" or "mode=memory" in name:
+            return None
+        path = f"{name}.esi-refresh-lock"
+        with self._guard:
+            if path not in self._files:
+                try:
+                    self._files[path] = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+                except OSError as exc:
+                    logger.warning("No refresh lock file %s (%s): processes may refresh at once", path, exc)
+                    self._files[path] = None
+            return self._files[path]
+
 
 _refresh_locks = _RefreshLocks()
 
-#: The fields a refresh writes; they are saved together in one UPDATE.
+#: Seconds an ``invalid_grant`` is doubted when other processes may refresh at once (see ``Token.refresh``).
+INVALID_GRANT_GRACE = 2.0
 _INVALID_REASONS = {
     "invalid_grant": "SSO refused its refresh token",
     "owner_changed": "its character changed owner",
 }
+#: The fields a refresh writes; they are saved together in one UPDATE.
 _REFRESHED_FIELDS = ("access_token", "refresh_token", "expiry", "character_name", "character_owner_hash")
 
 
@@ -208,12 +248,18 @@ class Token(models.Model):
           that lasts until the new tokens are saved, so other processes wait
           for the row and then see the new tokens.
         - SQLite has no row locks, and holding its database-wide write lock
-          over an HTTP call would stall every writer, so there the write is a
-          compare-and-swap instead: ``UPDATE ... WHERE refresh_token = <the one
-          sent>``. Two processes may then both call SSO; the loser's
-          ``invalid_grant`` (or its lost swap) is recognised because the row's
-          refresh token changed, and it takes the winner's tokens. Nothing is
-          deleted or lost, at the cost of one extra SSO call.
+          over an HTTP call would stall every writer, so there processes queue
+          on a POSIX record lock (one byte per row) in a file beside the
+          database instead.
+        - The write is always a compare-and-swap: ``UPDATE ... WHERE
+          refresh_token = <the one sent>``. Where neither lock exists (SQLite on
+          Windows, or a lock file that cannot be created) that is what keeps
+          the token safe: two processes may then both call
+          SSO; the loser's lost swap, or its ``invalid_grant`` (believed only if
+          the row still holds the refresh token sent after
+          :data:`INVALID_GRANT_GRACE` seconds, time for the winner to save), is
+          recognised because the row changed, and it takes the winner's tokens.
+          Nothing is lost, at the cost of an extra SSO call.
 
         Whoever holds the lock first re-reads the row: when its access token
         differs from this instance's, another worker refreshed meanwhile and
@@ -230,7 +276,7 @@ class Token(models.Model):
         db = router.db_for_write(Token, instance=self)
         row_locks = connections[db].features.has_select_for_update
         error: Exception | None = None
-        with _refresh_locks.hold((db, self.pk)):
+        with _refresh_locks.hold(db, self.pk, across_processes=not row_locks) as file_locked:
             with transaction.atomic(using=db) if row_locks else nullcontext():
                 rows = Token.objects.using(db).filter(pk=self.pk)
                 current = (rows.select_for_update() if row_locks else rows).values(*_REFRESHED_FIELDS).first()
@@ -240,7 +286,9 @@ class Token(models.Model):
                     outcome = "adopt"  # another worker refreshed meanwhile
                 else:
                     try:
-                        outcome = self._refresh_from_sso(db, current["refresh_token"])
+                        outcome = self._refresh_from_sso(
+                            db, current["refresh_token"], row_locks or file_locked
+                        )
                     except SSOError as exc:
                         # raised outside the transaction, so the rotated refresh token stays saved
                         error, outcome = exc, "failed"
@@ -262,7 +310,7 @@ class Token(models.Model):
     def _is_expired(expiry: datetime.datetime) -> bool:
         return expiry <= timezone.now() + datetime.timedelta(seconds=app_settings.ESI_TOKEN_REFRESH_LEEWAY)
 
-    def _refresh_from_sso(self, db: str, sent: str) -> str:
+    def _refresh_from_sso(self, db: str, sent: str, serialized: bool) -> str:
         """Call SSO with ``sent`` and store the result.
 
         Return "refreshed", "adopt" (another process won the race), or the
@@ -272,7 +320,7 @@ class Token(models.Model):
         try:
             new = sso.refresh(sent)
         except InvalidGrant:
-            if not rows.exists():  # another process used it first (SQLite)
+            if not serialized and self._saved_by_another_process(rows):
                 return "adopt"
             return self._invalidate(db, sent, "invalid_grant")
         except SSOError as exc:
@@ -298,6 +346,21 @@ class Token(models.Model):
         for name, value in values.items():
             setattr(self, name, value)
         return "refreshed"
+
+    @staticmethod
+    def _saved_by_another_process(rows: models.QuerySet) -> bool:
+        """Return True when the row stops holding the refresh token sent, within a grace period.
+
+        Without row locks (SQLite) another process may have used the same refresh
+        token a moment earlier; SSO then answers us ``invalid_grant`` before that
+        process has saved what it got. Give it a moment before believing SSO.
+        """
+        deadline = time.monotonic() + INVALID_GRANT_GRACE
+        while rows.exists():
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.05)
+        return True
 
     def _adopt(self, db: str) -> None:
         """Take the tokens another worker stored."""

@@ -213,3 +213,35 @@ def test_token_follows_its_user(fake_sso: FakeSSO) -> None:
     token = make_token(fake_sso, user=user)
     user.delete()
     assert not Token.objects.filter(pk=token.pk).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_database_migrated_by_2x_goes_straight_to_0007() -> None:
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+    from django.db.migrations.recorder import MigrationRecorder
+
+    squash = ("esi", "0001_initial_squashed_0006")
+    executor = MigrationExecutor(connection)
+    executor.migrate([squash])
+    # what django-esi 2.x leaves in django_migrations: its six migrations, not our squash
+    recorder = MigrationRecorder(connection)
+    recorder.record_unapplied(*squash)
+    for _, name in executor.loader.disk_migrations[squash].replaces:
+        recorder.record_applied("esi", name)
+    old_tokens = executor.loader.project_state(squash).apps.get_model("esi", "Token").objects
+    old_token = old_tokens.create(
+        character_id=2112000000, character_name="Old", access_token="a", refresh_token="r"
+    )
+    old_tokens.filter(pk=old_token.pk).update(created=timezone.now() - timedelta(hours=1))
+
+    executor = MigrationExecutor(connection)
+    assert squash in executor.loader.applied_migrations
+    plan = executor.migration_plan([("esi", "0007_sso_v2")])
+    assert [(m.app_label, m.name) for m, _ in plan] == [("esi", "0007_sso_v2")]
+    executor.migrate([("esi", "0007_sso_v2")])
+
+    token = Token.objects.get(pk=old_token.pk)
+    assert token.expiry == token.created + timedelta(seconds=1170)
+    assert token.expired and token.can_refresh
+    Token.objects.filter(pk=token.pk).update(character_id=2**40)  # 64-bit ids fit now

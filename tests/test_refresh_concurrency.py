@@ -8,15 +8,21 @@ by default and on PostgreSQL with ``ESI_TEST_DATABASE=postgres`` (CI).
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import threading
+from typing import Any
 
 import pytest
 from django.db import connection, connections
 
+from esi import sso as esi_sso
 from esi.models import Token
 from esi.signals import token_invalidated, token_refreshed
-from esi_testing.fake.sso import FakeSSO
-from tests.test_sso_fixtures import fake_sso, make_token  # noqa: F401
+from esi_testing.fake.server import FakeESIServer
+from esi_testing.fake.sso import Client, FakeSSO
+from esi_testing.fake.sso_app import SSOApp
+from tests.test_sso_fixtures import CLIENT_ID, CLIENT_SECRET, fake_sso, make_token  # noqa: F401
 
 WORKERS = 8
 
@@ -88,3 +94,51 @@ def test_one_sso_call_for_eight_workers(fake_sso: FakeSSO, entry: str) -> None: 
     assert not stored.expired
     assert access_tokens == [stored.access_token] * WORKERS
     assert connection.vendor in ("sqlite", "postgresql")
+
+
+PROCESSES = 4
+
+
+def _refresh_in_child(pk: int, barrier: Any, results: Any) -> None:
+    """Refresh token ``pk`` in a forked worker process; report the outcome."""
+    try:
+        token = Token.objects.get(pk=pk)
+        barrier.wait(timeout=30)
+        token.refresh()
+        results.put(("ok", token.refresh_token))
+    except BaseException as exc:  # noqa: BLE001 - reported to the parent
+        results.put(("error", repr(exc)))
+    finally:
+        connections.close_all()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork()")
+def test_processes_refreshing_one_token_lose_nothing(monkeypatch: pytest.MonkeyPatch, settings) -> None:
+    """Worker processes share only the database: the row lock (or the swap on SQLite) decides."""
+    fake = FakeSSO(clients=[Client(CLIENT_ID, CLIENT_SECRET)])
+    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")  # the fake SSO listens on http://127.0.0.1
+    with FakeESIServer(SSOApp(fake)) as server:
+        settings.ESI_SSO_BASE_URL = server.url
+        esi_sso.clear_caches()
+        token = make_token(fake, expired=True)
+        connections.close_all()  # children must open their own connections
+        context = multiprocessing.get_context("fork")
+        barrier, results = context.Barrier(PROCESSES), context.Queue()
+        children = [
+            context.Process(target=_refresh_in_child, args=(token.pk, barrier, results))
+            for _ in range(PROCESSES)
+        ]
+        for child in children:
+            child.start()
+        outcomes = [results.get(timeout=60) for _ in children]
+        for child in children:
+            child.join(timeout=30)
+        esi_sso.clear_caches()
+
+    stored = Token.objects.get(pk=token.pk)
+    assert outcomes == [("ok", stored.refresh_token)] * PROCESSES
+    assert fake.is_live(stored.refresh_token) and not stored.expired
+    # one process called SSO: the row lock (PostgreSQL) or the lock file (SQLite) held the others
+    calls = fake.calls("token", grant_type="refresh_token")
+    assert [c.error for c in calls] == [None], calls
