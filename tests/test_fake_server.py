@@ -141,3 +141,54 @@ def test_fixed_port_is_used() -> None:
         port = int(probe.url.rsplit(":", 1)[1])
     with FakeESIServer(echo, port=port) as server:
         assert server.url == f"http://127.0.0.1:{port}"
+
+
+@Request.application
+def peer(request: Request) -> Response:
+    return Response(f"{request.environ['REMOTE_PORT']} {request.method} {request.path}")
+
+
+def test_connections_are_kept_alive() -> None:
+    with FakeESIServer(peer) as server, requests.Session() as session:
+        ports = {session.get(f"{server.url}/{n}", timeout=5).text.split()[0] for n in range(5)}
+        assert len(ports) == 1
+        answer = session.get(server.url + "/", timeout=5)
+        assert answer.headers.get("Connection") != "close"
+
+
+def test_an_unread_request_body_does_not_leak_into_the_next_request() -> None:
+    with FakeESIServer(peer) as server, requests.Session() as session:
+        assert session.post(server.url + "/first", data=b"x" * 100_000, timeout=5).text.endswith(
+            "POST /first"
+        )
+        assert session.get(server.url + "/second", timeout=5).text.endswith("GET /second")
+
+
+def test_chunked_request_bodies_are_read_and_the_connection_closed() -> None:
+    with FakeESIServer(echo) as server:
+        answer = requests.post(server.url + "/c", data=iter([b"ab", b"cd"]), timeout=5)
+        assert answer.text == "POST /c? abcd"
+        assert answer.headers["Connection"] == "close"
+
+
+def test_head_has_headers_and_no_body() -> None:
+    with FakeESIServer(echo) as server:
+        answer = requests.head(server.url + "/h", timeout=5)
+        assert answer.status_code == 200 and answer.content == b""
+        assert int(answer.headers["Content-Length"]) == len("HEAD /h? ")
+
+
+def test_client_asking_to_close_gets_connection_close() -> None:
+    with FakeESIServer(echo) as server:
+        answer = requests.get(server.url + "/", headers={"Connection": "close"}, timeout=5)
+        assert answer.headers["Connection"] == "close" and answer.ok
+
+
+def test_a_stopped_server_answers_no_kept_alive_connection() -> None:
+    server = FakeESIServer(peer)
+    with requests.Session() as session:
+        with server:
+            assert session.get(server.url + "/", timeout=5).ok
+            url = server.url
+        with pytest.raises(requests.ConnectionError):
+            session.get(url + "/", timeout=5)

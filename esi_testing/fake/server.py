@@ -1,10 +1,16 @@
 """Serve a WSGI app on loopback from a background thread: :class:`FakeESIServer`.
 
-werkzeug's threaded server answers each request in its own thread, on an ephemeral port
-by default::
+werkzeug's threaded server answers each connection in its own thread, on an ephemeral
+port by default::
 
     with FakeESIServer(app) as server:
         requests.get(server.url + "/latest/status/")
+
+Connections are kept alive (HTTP/1.1): werkzeug's own handler closes every connection
+after one answer, which costs a TCP handshake and a thread per request and halves the
+throughput. Our handler buffers the request body and the answer (the fake's answers are
+small) so that each connection stays in step; a chunked request falls back to
+werkzeug's handler, which closes the connection.
 
 Transport faults (see :mod:`esi_testing.fake`) act on the socket: ``DropConnection``
 closes it without a response, ``HoldConnection`` sends nothing for a while first (cut
@@ -13,6 +19,7 @@ short when the server stops).
 
 from __future__ import annotations
 
+import io
 import logging
 import socket
 import threading
@@ -30,8 +37,66 @@ logger = logging.getLogger(__name__)
 WSGIApp = Callable[..., Iterable[bytes]]
 
 
-class _QuietHandler(WSGIRequestHandler):
-    """Log requests at DEBUG level instead of printing one line per request."""
+class _Handler(WSGIRequestHandler):
+    """werkzeug's handler with keep-alive connections, logging at DEBUG level."""
+
+    protocol_version = "HTTP/1.1"
+    timeout = 30  # an idle kept-alive connection ends after this many seconds
+    stopping: threading.Event  # set on the subclass made for each server
+
+    def run_wsgi(self) -> None:
+        if self.stopping.is_set():
+            self.close_connection = True
+            return
+        length = self.headers.get("Content-Length")
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower() or (
+            length is not None and not length.isdigit()
+        ):
+            super().run_wsgi()  # answers once and closes
+            return
+        environ = self.make_environ()
+        environ["wsgi.input"] = io.BytesIO(self.rfile.read(int(length)) if length else b"")
+        answer: dict[str, Any] = {}
+
+        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            answer["status"], answer["headers"] = status, headers
+            return lambda data: answer.setdefault("written", []).append(data)
+
+        try:
+            app_iter = self.server.app(environ, start_response)
+            try:
+                body = b"".join([*answer.get("written", []), *app_iter])
+            finally:
+                if hasattr(app_iter, "close"):
+                    app_iter.close()
+        except _Dropped:
+            self.close_connection = True
+            return
+        except Exception:
+            logger.exception("the fake's app failed on %s", self.requestline)
+            answer = {"status": "500 INTERNAL SERVER ERROR", "headers": [("Content-Type", "text/plain")]}
+            body = b"Internal Server Error"
+            self.close_connection = True
+        self._send(answer["status"], answer["headers"], body)
+
+    def _send(self, status: str, headers: list[tuple[str, str]], body: bytes) -> None:
+        code = int(status.split(" ", 1)[0])
+        lines = [
+            f"{self.protocol_version} {status}",
+            f"Server: {self.version_string()}",
+            f"Date: {self.date_time_string()}",
+        ]
+        lines += [f"{k}: {v}" for k, v in headers if k.lower() not in ("content-length", "connection")]
+        if self.command == "HEAD" or code in (204, 304) or 100 <= code < 200:
+            payload = b""
+            lines += [f"{k}: {v}" for k, v in headers if k.lower() == "content-length"]
+        else:
+            payload = body
+            lines.append(f"Content-Length: {len(body)}")
+        if self.close_connection:
+            lines.append("Connection: close")
+        self.wfile.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + payload)
+        self.log_request(code, len(payload))
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         logger.debug('"%s" %s %s', self.requestline, code, size)
@@ -74,10 +139,9 @@ class FakeESIServer(Switchable):
         with self._lock:
             if self._server is not None:
                 return
-            self._stopping.clear()
-            server = make_server(
-                self.host, self.port, self._guarded, threaded=True, request_handler=_QuietHandler
-            )
+            self._stopping = threading.Event()  # a new one: threads of an earlier run stay stopped
+            handler = type("Handler", (_Handler,), {"stopping": self._stopping})
+            server = make_server(self.host, self.port, self._guarded, threaded=True, request_handler=handler)
             thread = threading.Thread(
                 target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="FakeESIServer", daemon=True
             )
