@@ -2,7 +2,10 @@
 
 Commands:
 
-* ``serve``: run the fake ESI and fake EVE SSO on one loopback port until Ctrl-C.
+* ``serve``: run the fake ESI and fake EVE SSO on one loopback port until Ctrl-C;
+  with ``--record-from URL`` it forwards what it has no data for to that ESI and
+  keeps the answers in a data pack (``--record-to``).
+* ``cassettes-to-data``: turn vcrpy cassettes into a data pack the fake serves.
 
 A command is a function ``add_<name>(subparsers)`` that adds its parser and sets
 ``handler`` (a function of the parsed arguments returning the exit status) with
@@ -48,6 +51,18 @@ def add_serve(subparsers: Any) -> None:
     )
     parser.add_argument("--latency", default=None, help="delay added to every answer, e.g. 50ms or 0.2s")
     parser.add_argument("--page-size", type=int, default=None, help="items per page of paged lists")
+    parser.add_argument(
+        "--record-from",
+        metavar="URL",
+        help="forward what the data pack lacks to this ESI (e.g. https://esi.evetech.net) and keep "
+        "the answers (implies --strict)",
+    )
+    parser.add_argument(
+        "--record-to",
+        metavar="PACK",
+        default="recorded-pack.json",
+        help="where --record-from keeps the answers: a .json file or a directory (default: %(default)s)",
+    )
     parser.set_defaults(handler=serve)
 
 
@@ -71,19 +86,24 @@ def serve(
             snapshot,
             mode="server",
             data=args.data,
-            strict=args.strict,
+            strict=args.strict or bool(args.record_from),
             latency=parse_duration(args.latency),
             host=args.host,
             port=args.port,
             **options,
         )
+        if args.record_from:
+            from esi_testing.cassettes import RecordingProxy
+
+            fake.wrap(lambda app: RecordingProxy(fake, args.record_from, args.record_to, inner=app))
         fake.start()
     except (ValueError, OSError) as exc:
         print(f"esi_testing serve: {exc}", file=sys.stderr)
         return 2
     stop = stop or threading.Event()
+    previous = None
     if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
         print(f"Fake ESI:       {fake.url}/", flush=True)
         print(
@@ -101,11 +121,50 @@ def serve(
         pass
     finally:
         fake.stop()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+    return 0
+
+
+def add_cassettes_to_data(subparsers: Any) -> None:
+    """Add ``cassettes-to-data``: recordings become a data pack."""
+    parser = subparsers.add_parser(
+        "cassettes-to-data",
+        help="turn vcrpy cassettes into a data pack the fake serves",
+        description="Turn the ESI answers recorded in vcrpy cassettes into a data pack "
+        "(SSO exchanges are left out).",
+    )
+    parser.add_argument("cassettes", nargs="+", metavar="CASSETTE", help="cassette files (.yaml or .json)")
+    parser.add_argument("--out", required=True, metavar="PACK", help="a .json file, or a directory")
+    parser.add_argument(
+        "--snapshot",
+        action="append",
+        metavar="ROUTE_OR_DATE",
+        help="what names the operations (default: latest and the newest compatibility date)",
+    )
+    parser.set_defaults(handler=cassettes_to_data)
+
+
+def cassettes_to_data(args: argparse.Namespace) -> int:
+    """Write the data pack of the cassettes; print what was kept and left out."""
+    from esi_testing.cassettes import cassettes_to_pack
+
+    snapshot: Any = None
+    if args.snapshot:
+        snapshot = args.snapshot[0] if len(args.snapshot) == 1 else args.snapshot
+    try:
+        pack, report = cassettes_to_pack(args.cassettes, snapshot=snapshot)
+    except (OSError, ValueError) as exc:
+        print(f"esi_testing cassettes-to-data: {exc}", file=sys.stderr)
+        return 2
+    path = pack.save(args.out)
+    print(report)
+    print(f"Data pack: {path}")
     return 0
 
 
 #: The subcommands, in the order ``--help`` lists them.
-COMMANDS: list[Callable[[Any], None]] = [add_serve]
+COMMANDS: list[Callable[[Any], None]] = [add_serve, add_cassettes_to_data]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -35,8 +35,9 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -247,8 +248,30 @@ def use_cassette(
             f"then commit the file: its secrets are scrubbed."
         )
     recorder = esi_vcr(record_mode=record_mode, **overrides)
-    with recorder.use_cassette(os.fspath(path)) as cassette:
-        yield cassette
+    with ExitStack() as stack:
+        if record_mode != "none":
+            stack.enter_context(_one_request_at_a_time())
+        yield stack.enter_context(recorder.use_cassette(os.fspath(path)))
+
+
+@contextmanager
+def _one_request_at_a_time() -> Iterator[None]:
+    # vcrpy loses interactions that are recorded from several threads at once
+    # (kevin1024/vcrpy#849), and results() fetches pages concurrently: while
+    # recording, requests go one at a time. Replaying needs no lock.
+    from unittest import mock
+
+    from requests.adapters import HTTPAdapter
+
+    lock = threading.RLock()
+    send = HTTPAdapter.send
+
+    def locked_send(self: HTTPAdapter, *args: Any, **kwargs: Any) -> Any:
+        with lock:
+            return send(self, *args, **kwargs)
+
+    with mock.patch.object(HTTPAdapter, "send", locked_send):
+        yield
 
 
 def scrubbers() -> tuple[Callable[[Any], Any], Callable[[dict[str, Any]], dict[str, Any]]]:

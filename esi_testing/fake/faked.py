@@ -175,6 +175,20 @@ class FakeESI(Switchable):
             self.sso.add_client(self.client_id, self.client_secret)
         self._register_characters()
 
+    def wrap(self, middleware: Any) -> None:
+        """Serve ``middleware(app)`` in place of the app, e.g. a recording proxy; call before start()."""
+        with self._lock:
+            if self.started:
+                raise RuntimeError("wrap() the fake before start()")
+            inner = self.app
+            self.app = middleware(inner)
+            if self._server is not None:
+                self._server.app = self.app
+            if self._transport is not None:
+                self._transport.mounts = {
+                    url: self.app if app is inner else app for url, app in self._transport.mounts.items()
+                }
+
     # --- where it answers --------------------------------------------------------------
 
     @property
