@@ -282,6 +282,13 @@ def test_accept_language_header_selects_the_localized_record(client: Client) -> 
     assert english.get_json()["name"] == "Rifter"
 
 
+def test_any_language_or_none_gets_the_default(client: Client) -> None:
+    for headers in ({"Accept-Language": "*"}, {}):
+        swagger = client.get("/latest/universe/types/587/", headers=headers)
+        assert swagger.headers["Content-Language"] == "en-us"  # the spec's default
+        assert client.get("/universe/types/587", headers=headers).headers["Content-Language"] == "en"
+
+
 def test_unknown_language_is_400(client: Client) -> None:
     assert client.get("/latest/universe/types/587/?language=tlh").status_code == 400
     response = client.get("/universe/types/587", headers={"Accept-Language": "tlh"})

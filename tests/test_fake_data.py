@@ -267,6 +267,8 @@ def test_recorded_pages_are_served_as_recorded() -> None:
     first = client.get("/latest/markets/10000002/orders/?order_type=all")
     assert first.get_json() == [{"page": 1}] and first.headers["X-Pages"] == "2"
     assert client.get("/latest/markets/10000002/orders/?order_type=all&page=2").get_json() == [{"page": 2}]
+    past = client.get("/latest/markets/10000002/orders/?order_type=all&page=3")
+    assert past.status_code == 404 and past.get_json() == {"error": "Requested page does not exist!"}
 
 
 def test_recorded_request_body_and_openapi_path() -> None:

@@ -253,7 +253,7 @@ class FakeESIApp:
             return str(params["language"])
         header = request.headers.get("Accept-Language")
         if not header:
-            return str(params.get("language") or "en")
+            return str(params.get("language") or route.languages[0])
         accepted = parse_accept_header(header, LanguageAccept)
         best = accepted.best_match(list(route.languages))
         if best is None:
@@ -273,6 +273,11 @@ class FakeESIApp:
         record = self.backend.lookup(route, {**data_params, **_page_param(route, params)}, language)
         if record is not None:
             return record.status, record.body, dict(record.headers), "recorded"
+        if route.paged and int(params.get("page") or 1) > 1:
+            first = self.backend.lookup(route, {**data_params, "page": 1}, language)
+            if first is not None and "page" in first.params:
+                # Pages were recorded one by one, and not this one: it is past the end.
+                raise _error(404, "Requested page does not exist!")
         if self.backend.strict:
             raise _error(
                 404, f"No data recorded for {route.key} with {json.dumps(data_params, sort_keys=True)}"

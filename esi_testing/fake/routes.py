@@ -313,6 +313,9 @@ class RouteTable:
         for p in params:
             if p.name in ("language", "Accept-Language"):
                 languages = tuple(p.schema.get("enum") or ESI_LANGUAGES)
+                default = p.schema.get("default")
+                if default in languages:  # the default first: it answers "*" and no language
+                    languages = (default, *(lang for lang in languages if lang != default))
                 if p.name == "language":
                     break
         status, schema, headers = self._success(op)
