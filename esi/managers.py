@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
     from .models import Token
 
-__all__ = ["CallbackRedirectManager", "TokenManager", "TokenQuerySet", "TokenQueryset"]
+__all__ = ["CallbackRedirectManager", "TokenManager", "TokenQuerySet", "TokenQueryset", "scope_names"]
 
 logger = logging.getLogger(__name__)
 
@@ -59,9 +59,9 @@ class TokenQuerySet(models.QuerySet):
         names = scope_names(scopes)
         if not names:
             return self.filter(scopes__isnull=True)
-        through = self.model.scopes.through
         matching = (
-            through.objects.filter(scope__name__in=names)
+            _scope_links()
+            .filter(scope__name__in=names)
             .values("token_id")
             .annotate(n=models.Count("scope_id"))
             .filter(n=len(names))
@@ -74,9 +74,9 @@ class TokenQuerySet(models.QuerySet):
         names = scope_names(scopes)
         if not names:
             return self.filter(scopes__isnull=True)
-        through = self.model.scopes.through
         matching = (
-            through.objects.values("token_id")
+            _scope_links()
+            .values("token_id")
             .annotate(
                 total=models.Count("scope_id"),
                 n=models.Count("scope_id", filter=models.Q(scope__name__in=names)),
@@ -118,6 +118,13 @@ class TokenQuerySet(models.QuerySet):
             return self.all()
         counts, unusable = _refresh_pks(stale)
         return self.exclude(pk__in=unusable) if unusable else self.all()
+
+
+def _scope_links() -> models.QuerySet:
+    """Return the rows of the token-scope link table."""
+    from .models import Token
+
+    return Token.scopes.through.objects.all()
 
 
 #: The name django-esi 2.x gave the queryset.

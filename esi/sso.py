@@ -48,6 +48,7 @@ __all__ = [
     "clear_caches",
     "endpoints",
     "exchange_code",
+    "parse_token_response",
     "refresh",
     "revoke",
     "uses_pkce",
@@ -332,7 +333,8 @@ def _scopes(claims: dict[str, Any]) -> tuple[str, ...]:
     return tuple(str(s) for s in scp)
 
 
-def _sso_token(response: dict[str, Any]) -> SSOToken:
+def parse_token_response(response: dict[str, Any]) -> SSOToken:
+    """Validate a token endpoint response (its access token) and return what it says."""
     access_token = response.get("access_token")
     if not access_token:
         raise SSOError("SSO token response has no access_token")
@@ -403,7 +405,7 @@ def exchange_code(code: str, code_verifier: str | None = None) -> SSOToken:
             timeout=app_settings.ESI_SSO_TIMEOUT,
             **extra,
         )
-    return _sso_token(response)
+    return parse_token_response(response)
 
 
 def refresh(refresh_token: str) -> SSOToken:
@@ -427,7 +429,7 @@ def refresh(refresh_token: str) -> SSOToken:
             **body,
         )
     try:
-        return _sso_token(response)
+        return parse_token_response(response)
     except SSOError as exc:
         exc.rotated_refresh_token = response.get("refresh_token") or refresh_token  # type: ignore[attr-defined]
         raise

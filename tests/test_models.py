@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from esi import sso
 from esi.errors import (
+    HTTPForbidden,
     NotRefreshableTokenError,
     SSOError,
     SSOUnavailable,
@@ -245,3 +246,20 @@ def test_a_database_migrated_by_2x_goes_straight_to_0007() -> None:
     assert token.expiry == token.created + timedelta(seconds=1170)
     assert token.expired and token.can_refresh
     Token.objects.filter(pk=token.pk).update(character_id=2**40)  # 64-bit ids fit now
+
+
+def test_get_esi_client_calls_esi_with_a_refreshed_token() -> None:
+    from esi_testing import FakeESI
+
+    sso.clear_caches()
+    with FakeESI(mode="inprocess") as fake, fake.override_settings():
+        token = make_token(fake.sso, expired=True, scopes=(SKILLS,))
+        client = token.get_esi_client()
+        skills = client.Skills.get_characters_character_id_skills(character_id=token.character_id).result()
+        wallet_only = make_token(fake.sso, character_id=90000002, scopes=(WALLET,))
+        with pytest.raises(HTTPForbidden):  # ESI sees the token, and its scopes
+            wallet_only.get_esi_client().Skills.get_characters_character_id_skills(character_id=90000002).result()
+    sso.clear_caches()
+    assert isinstance(skills["total_sp"], int)
+    assert len(fake.sso.calls("token", grant_type="refresh_token")) == 1
+    assert not Token.objects.get(pk=token.pk).expired

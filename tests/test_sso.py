@@ -120,15 +120,15 @@ def test_garbage_is_not_a_jwt(fake_sso: FakeSSO, garbage: str) -> None:
 
 def test_scp_as_a_single_string_is_one_scope(fake_sso: FakeSSO) -> None:
     issued = fake_sso.issue_tokens(CHARACTER_ID, [SKILLS], client_id=CLIENT_ID)
-    assert sso._sso_token(issued).scopes == (SKILLS,)
+    assert sso.parse_token_response(issued).scopes == (SKILLS,)
     issued = fake_sso.issue_tokens(CHARACTER_ID, [SKILLS, WALLET], client_id=CLIENT_ID)
-    assert sso._sso_token(issued).scopes == (SKILLS, WALLET)
-    assert sso._sso_token(fake_sso.issue_tokens(CHARACTER_ID, [], client_id=CLIENT_ID)).scopes == ()
+    assert sso.parse_token_response(issued).scopes == (SKILLS, WALLET)
+    assert sso.parse_token_response(fake_sso.issue_tokens(CHARACTER_ID, [], client_id=CLIENT_ID)).scopes == ()
 
 
 def test_token_data_comes_from_the_jwt(fake_sso: FakeSSO) -> None:
     issued = fake_sso.issue_tokens(CHARACTER_ID, [SKILLS], client_id=CLIENT_ID, expires_in=600)
-    data = sso._sso_token(issued)
+    data = sso.parse_token_response(issued)
     assert data.character_id == CHARACTER_ID
     assert data.character_name == fake_sso.character(CHARACTER_ID).name
     assert data.character_owner_hash == fake_sso.character(CHARACTER_ID).owner_hash
@@ -248,3 +248,39 @@ def test_exchange_code_without_code_is_refused(fake_sso: FakeSSO) -> None:
 def test_exchange_of_an_unknown_code_is_invalid_grant(fake_sso: FakeSSO) -> None:
     with pytest.raises(InvalidGrant):
         sso.exchange_code("made-up")
+
+
+PUBLIC_NAMES = {
+    "esi.sso": [
+        "EVE_AUDIENCE",
+        "EVE_ISSUERS",
+        "Endpoints",
+        "SSOToken",
+        "authorization_url",
+        "clear_caches",
+        "endpoints",
+        "exchange_code",
+        "parse_token_response",
+        "refresh",
+        "revoke",
+        "uses_pkce",
+        "validate_jwt",
+    ],
+    "esi.models": ["CallbackRedirect", "Scope", "Token", "default_expiry"],
+    "esi.managers": ["CallbackRedirectManager", "TokenManager", "TokenQuerySet", "TokenQueryset", "scope_names"],
+    "esi.decorators": ["single_use_token", "token_required", "tokens_required"],
+    "esi.views": ["login", "receive_callback", "select_token", "sso_redirect"],
+    "esi.signals": ["token_created", "token_invalidated", "token_refreshed"],
+    "esi.tasks": ["cleanup_callbackredirect", "cleanup_token", "refresh_token"],
+    "esi.checks": ["check_callback_url", "check_contact_email", "check_sso_settings"],
+    "esi.admin": ["CallbackRedirectAdmin", "ScopeAdmin", "TokenAdmin"],
+}
+
+
+@pytest.mark.parametrize("module", sorted(PUBLIC_NAMES))
+def test_public_names_are_pinned(module: str) -> None:
+    import importlib
+
+    imported = importlib.import_module(module)
+    assert imported.__all__ == PUBLIC_NAMES[module]
+    assert all(hasattr(imported, name) for name in imported.__all__)

@@ -63,7 +63,7 @@ def make_token(
 
 def esi_sso_token(issued: dict) -> esi_sso.SSOToken:
     """Validate a token response of the fake SSO as django-esi does."""
-    return esi_sso._sso_token(issued)
+    return esi_sso.parse_token_response(issued)
 
 
 def sso_login(client: DjangoClient, path: str, *, method: str = "get", data: dict | None = None):
