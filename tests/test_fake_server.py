@@ -192,3 +192,17 @@ def test_a_stopped_server_answers_no_kept_alive_connection() -> None:
             url = server.url
         with pytest.raises(requests.ConnectionError):
             session.get(url + "/", timeout=5)
+
+
+def test_expect_100_continue_is_answered_before_the_body() -> None:
+    import http.client
+
+    with FakeESIServer(echo) as server:
+        connection = http.client.HTTPConnection("127.0.0.1", int(server.url.rsplit(":", 1)[1]), timeout=5)
+        connection.putrequest("POST", "/upload")
+        connection.putheader("Content-Length", "4")
+        connection.putheader("Expect", "100-continue")
+        connection.endheaders()
+        assert connection.sock.recv(64).startswith(b"HTTP/1.1 100 Continue")
+        connection.send(b"data")
+        assert connection.getresponse().read() == b"POST /upload? data"

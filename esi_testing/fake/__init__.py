@@ -5,7 +5,8 @@ Modules:
 * ``backend.py``: the fake ESI's state, no HTTP (data pack, faults, limits, journal);
 * ``routes.py``: the route table built from a spec snapshot;
 * ``app.py``: the WSGI app that answers as ESI does;
-* ``sso.py``: the fake SSO's state, no HTTP (keys, clients, codes, tokens, faults, journal);
+* ``tokens.py``: keys, JWKS and access tokens as EVE SSO signs them (no state);
+* ``sso.py``: the fake SSO's state, no HTTP (clients, characters, codes, refresh tokens, faults, journal);
 * ``sso_app.py``: the WSGI app that answers as EVE SSO does;
 * ``server.py``: :class:`~esi_testing.fake.server.FakeESIServer`, any WSGI app on loopback;
 * ``inprocess.py``: :class:`~esi_testing.fake.inprocess.InProcessTransport`, any WSGI app

@@ -54,6 +54,8 @@ class _Handler(WSGIRequestHandler):
         ):
             super().run_wsgi()  # answers once and closes
             return
+        if self.headers.get("Expect", "").lower().strip() == "100-continue":
+            self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
         environ = self.make_environ()
         environ["wsgi.input"] = io.BytesIO(self.rfile.read(int(length)) if length else b"")
         answer: dict[str, Any] = {}

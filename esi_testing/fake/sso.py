@@ -7,50 +7,42 @@ over WSGI. Tests and factories use it directly too::
     tokens = sso.issue_tokens(90000001, ["esi-skills.read_skills.v1"])
     claims = sso.verify(tokens["access_token"])        # what ESI would accept
 
-Behaviour, as EVE SSO does it:
-
-* access tokens are JWTs signed RS256 by a 2048-bit RSA key (generated once per process,
-  :func:`signing_key`), header ``kid``; claims ``sub`` ``CHARACTER:EVE:<id>``, ``name``,
-  ``owner``, ``scp`` (a list, a single string when there is one scope, absent when none),
-  ``aud`` ``[client_id, "EVE Online"]``, ``iss`` (:data:`ISSUER`, or the bare form),
-  ``exp``, ``iat``, ``azp``, ``tenant``, ``tier``, ``region``, ``jti``, ``kid``;
-* refresh tokens rotate: each refresh returns a new one and the old one is dead
-  (``invalid_grant``); revoking a refresh token kills it too;
-* errors are :class:`OAuthError` carrying EVE's JSON body (``error``,
-  ``error_description``) and HTTP status (400 ``invalid_grant``/``invalid_request``,
-  401 ``invalid_client``);
-* faults (:meth:`FakeSSO.inject_fault`): a status (500/502/503/504), ``"invalid_grant"``,
-  ``"drop"`` or ``"timeout"`` for the next N calls or a fraction of them, per endpoint;
-* every call lands in :attr:`FakeSSO.journal` (count token-endpoint calls with
-  :meth:`FakeSSO.calls`); :meth:`FakeSSO.reset` forgets everything but the registrations
-  made at construction.
-
-Tokens minted without an instance (factories) use :func:`mint_access_token`, signed with
-the same process key, so any :class:`FakeSSO` with its default key and the fake ESI's
-:func:`verify_access_token` accept them. State changes are guarded by a lock: the server
-mode answers from several threads.
+Behaviour, as EVE SSO does it: access tokens are JWTs with EVE's claims
+(:mod:`esi_testing.fake.tokens`); refresh tokens rotate (the old one is dead once used:
+``invalid_grant``), and die when revoked or when their character is sold; errors are
+:class:`OAuthError` with EVE's body and status; faults (:meth:`FakeSSO.inject_fault`)
+answer a 5xx, ``invalid_grant``, a dropped connection or a timeout for the next N calls
+or a fraction of them; every call lands in :attr:`FakeSSO.journal`;
+:meth:`FakeSSO.reset` forgets all but the registrations made at construction. State
+changes hold a lock: the server mode answers from several threads.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import random
 import secrets
 import threading
 import time
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any
 
 import jwt
-from cryptography.hazmat.primitives.asymmetric import rsa
-from jwt.algorithms import RSAAlgorithm
+
+from esi_testing.fake.tokens import (
+    BARE_ISSUER,
+    DEFAULT_CLIENT_ID,
+    ISSUER,
+    jwks_for,
+    kid_for,
+    mint_access_token,
+    owner_hash_for,
+    parse_scopes,
+    s256,
+    verify_access_token,
+)
 
 __all__ = [
-    "AUDIENCE",
     "BARE_ISSUER",
     "DEFAULT_CHARACTER",
     "DEFAULT_CLIENT_ID",
@@ -58,142 +50,25 @@ __all__ = [
     "DEFAULT_PUBLIC_CLIENT_ID",
     "ENDPOINTS",
     "ISSUER",
-    "KID",
     "Character",
     "Client",
     "Fault",
     "FakeSSO",
     "OAuthError",
     "SSOCall",
-    "jwks_for",
     "mint_access_token",
     "owner_hash_for",
     "parse_scopes",
-    "signing_key",
     "verify_access_token",
 ]
 
-ISSUER = "https://login.eveonline.com"
-BARE_ISSUER = "login.eveonline.com"
-AUDIENCE = "EVE Online"
-KID = "JWT-Signature-Key"
-DEFAULT_CLIENT_ID = "esi-fake-client"
 DEFAULT_CLIENT_SECRET = "esi-fake-client-secret"
 DEFAULT_PUBLIC_CLIENT_ID = "esi-fake-public-client"
 ENDPOINTS = ("metadata", "jwks", "authorize", "token", "revoke")
 CODE_LIFETIME = 300
+JOURNAL_SIZE = 10_000
 FAULT_KINDS = ("invalid_grant", "drop", "timeout")
 FAULT_STATUSES = (500, 502, 503, 504)
-
-
-@cache
-def signing_key(generation: int = 0) -> rsa.RSAPrivateKey:
-    """Return the process's RSA key number ``generation`` (2048-bit, made once, then cached)."""
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
-
-
-def kid_for(generation: int) -> str:
-    """Return the ``kid`` of key ``generation``: EVE's own name for the first one."""
-    return KID if generation == 0 else f"{KID}-{generation}"
-
-
-def jwks_for(generations: Iterable[int]) -> dict[str, Any]:
-    """Return a JWKS document (as EVE SSO serves it) listing the given keys."""
-    keys = []
-    for generation in generations:
-        jwk = RSAAlgorithm.to_jwk(signing_key(generation).public_key(), as_dict=True)
-        keys.append({**jwk, "alg": "RS256", "kid": kid_for(generation), "use": "sig"})
-    return {"keys": keys, "SkipUnresolvedJsonWebKeys": True}
-
-
-def owner_hash_for(character_id: int, generation: int = 0) -> str:
-    """Return a stable owner hash shaped like EVE's (28 characters of base64)."""
-    digest = hashlib.sha1(f"esi-fake-owner:{character_id}:{generation}".encode()).digest()
-    return base64.b64encode(digest).decode()
-
-
-def parse_scopes(scopes: str | Iterable[str] | None) -> tuple[str, ...]:
-    """Return scopes given as a space-delimited string or an iterable, deduplicated, in order."""
-    if scopes is None:
-        return ()
-    items = scopes.split() if isinstance(scopes, str) else [str(s) for s in scopes]
-    return tuple(dict.fromkeys(s for s in items if s))
-
-
-def mint_access_token(
-    character_id: int,
-    scopes: str | Iterable[str] = (),
-    *,
-    name: str | None = None,
-    owner_hash: str | None = None,
-    client_id: str = DEFAULT_CLIENT_ID,
-    expires_in: int = 1199,
-    issuer: str = ISSUER,
-    scp_as_string: bool | None = None,
-    key_generation: int = 0,
-    now: float | None = None,
-    extra_claims: dict[str, Any] | None = None,
-) -> str:
-    """Return an access token JWT with EVE SSO's claims, signed with the process key.
-
-    ``scp_as_string``: ``None`` does as EVE does (a string for one scope, a list
-    otherwise); ``True`` always sends a space-delimited string, ``False`` always a list.
-    ``extra_claims`` overrides or adds claims (a wrong ``aud`` or ``iss`` for a test).
-    """
-    scope_list = parse_scopes(scopes)
-    issued = int(time.time() if now is None else now)
-    kid = kid_for(key_generation)
-    claims: dict[str, Any] = {
-        "jti": str(uuid.uuid4()),
-        "kid": kid,
-        "sub": f"CHARACTER:EVE:{int(character_id)}",
-        "azp": client_id,
-        "tenant": "tranquility",
-        "tier": "live",
-        "region": "world",
-        "aud": [client_id, AUDIENCE],
-        "name": name if name is not None else f"Fake Character {character_id}",
-        "owner": owner_hash if owner_hash is not None else owner_hash_for(character_id),
-        "exp": issued + int(expires_in),
-        "iat": issued,
-        "iss": issuer,
-    }
-    if scope_list:
-        as_string = len(scope_list) == 1 if scp_as_string is None else scp_as_string
-        claims["scp"] = " ".join(scope_list) if as_string else list(scope_list)
-    claims.update(extra_claims or {})
-    return jwt.encode(claims, signing_key(key_generation), algorithm="RS256", headers={"kid": kid})
-
-
-def verify_access_token(
-    token: str,
-    *,
-    key_generations: Iterable[int] = (0,),
-    client_id: str | None = None,
-    leeway: float = 0,
-) -> dict[str, Any]:
-    """Return the claims of an access token signed by one of the given process keys.
-
-    Checks signature, ``exp``, ``iss`` (both forms) and, when ``client_id`` is given,
-    that ``aud`` holds it and ``"EVE Online"``. Raises ``jwt.InvalidTokenError``
-    (``jwt.ExpiredSignatureError`` for an expired token).
-    """
-    header = jwt.get_unverified_header(token)
-    keys = {kid_for(g): signing_key(g).public_key() for g in key_generations}
-    if header.get("kid") not in keys:
-        raise jwt.InvalidSignatureError(f"unknown key id {header.get('kid')!r}")
-    claims: dict[str, Any] = jwt.decode(
-        token,
-        keys[header["kid"]],
-        algorithms=["RS256"],
-        audience=AUDIENCE,
-        issuer=[ISSUER, BARE_ISSUER],
-        leeway=leeway,
-        options={"require": ["exp", "sub", "iss", "aud"]},
-    )
-    if client_id is not None and client_id not in claims["aud"]:
-        raise jwt.InvalidAudienceError(f"audience does not hold client {client_id!r}")
-    return claims
 
 
 class OAuthError(Exception):
@@ -444,9 +319,11 @@ class FakeSSO:
             return None
 
     def record(self, call: SSOCall) -> None:
-        """Append a call to the journal."""
+        """Append a call to the journal (the newest JOURNAL_SIZE calls are kept)."""
         with self._lock:
             self.journal.append(call)
+            if len(self.journal) > JOURNAL_SIZE:
+                del self.journal[: len(self.journal) - JOURNAL_SIZE]
 
     def clear_journal(self) -> None:
         """Forget the calls made so far."""
@@ -550,9 +427,12 @@ class FakeSSO:
         with self._lock:
             character = self.character(character_id) if character_id else self.consent_character()
             granted = self._consent_scopes if self._consent_scopes is not None else parse_scopes(scopes)
+            now = time.time()
+            for stale in [c for c, pending in self._codes.items() if pending.expires < now]:
+                del self._codes[stale]
             code = secrets.token_urlsafe(16)
             self._codes[code] = _Code(
-                client_id, redirect_uri, character, granted, code_challenge, time.time() + CODE_LIFETIME
+                client_id, redirect_uri, character, granted, code_challenge, now + CODE_LIFETIME
             )
         return code
 
@@ -576,7 +456,7 @@ class FakeSSO:
         if pending.code_challenge is not None or code_verifier is not None:
             if pending.code_challenge is None:
                 raise OAuthError("invalid_grant", "code_verifier sent for a code issued without PKCE")
-            if code_verifier is None or _s256(code_verifier) != pending.code_challenge:
+            if code_verifier is None or s256(code_verifier) != pending.code_challenge:
                 raise OAuthError("invalid_grant", "code_verifier does not match the code_challenge")
         character = pending.character
         return self.issue_tokens(
@@ -653,8 +533,3 @@ class FakeSSO:
         elif not pkce:
             raise OAuthError("invalid_client", "Client authentication failed: no secret and no PKCE", 401)
         return client
-
-
-def _s256(verifier: str) -> str:
-    digest = hashlib.sha256(verifier.encode("ascii", "replace")).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
