@@ -63,6 +63,7 @@ from typing import Any
 
 from bravado.http_future import raise_on_expected, raise_on_unexpected
 from bravado_core.content_type import APP_JSON, APP_MSGPACK
+from bravado_core.formatter import DEFAULT_FORMATS
 from bravado_core.response import get_response_spec
 from bravado_core.schema import get_type_from_schema
 from dateutil.parser import isoparse
@@ -330,7 +331,8 @@ class _Compiler:
                 fmt == "byte" and not self.spec.config["use_base64_for_byte_format"]
             ):
                 return []
-        formatter = self.spec.get_format(fmt)
+        known = fmt in self.spec.user_defined_formats or fmt in DEFAULT_FORMATS  # else get_format() warns
+        formatter = self.spec.get_format(fmt) if known else None
         checker = self.spec.format_checker
         lines = []
         if fmt in checker.checkers or fmt in self.spec.user_defined_formats:
