@@ -117,7 +117,10 @@ def _esi_fakes() -> Iterator[dict[str, Any]]:
 def fake_esi(
     request: pytest.FixtureRequest, esi_config: dict[str, Any], _esi_fakes: dict[str, Any]
 ) -> Iterator[Any]:
-    """Return a running fake ESI + SSO that django-esi talks to; reset for each test."""
+    """Return a running fake ESI + SSO that django-esi talks to; reset for each test.
+
+    django-esi's cached responses and limit state are forgotten too.
+    """
     from esi_testing import FakeESI
     from esi_testing.factories import use_fake
 
@@ -137,12 +140,20 @@ def fake_esi(
         stack.enter_context(use_fake(fake))
         if _django_configured():
             stack.enter_context(fake.override_settings())
+            _forget_esi_http_state()
         for marker in request.node.iter_markers("esi_data"):
             for data in marker.args:
                 fake.add_data(data)
         for marker in request.node.iter_markers("esi_faults"):
             fake.add_fault(*marker.args, **marker.kwargs)
         yield fake
+
+
+def _forget_esi_http_state() -> None:
+    """Forget cached responses and limit state, so no answer of an earlier test is served."""
+    from esi.http.store import clear_state
+
+    clear_state()
 
 
 def _django_configured() -> bool:
@@ -203,5 +214,7 @@ def esi_vcr(request: pytest.FixtureRequest, esi_vcr_config: dict[str, Any]) -> I
     config = dict(esi_vcr_config)
     library = Path(config.pop("cassette_library_dir", test_dir / "cassettes"))
     record_mode = config.pop("record_mode", request.config.getoption("esi_record_mode"))
+    if _django_configured():
+        _forget_esi_http_state()  # a cached answer would never reach the cassette
     with use_cassette(library / name, record_mode=record_mode, **config) as cassette:
         yield cassette
