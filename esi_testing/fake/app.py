@@ -52,7 +52,7 @@ from werkzeug.wrappers import Request, Response
 
 from esi_testing.fake import DropConnection, HoldConnection
 from esi_testing.fake.backend import FakeBackend, Fault, JournalEntry, TokenRejected
-from esi_testing.fake.datapack import NON_DATA_PARAMS, Record
+from esi_testing.fake.datapack import NON_DATA_PARAMS, Record, cursor_page, page_of
 from esi_testing.fake.routes import Param, Route, RouteNotFound
 
 __all__ = ["FakeESIApp", "make_app"]
@@ -300,15 +300,18 @@ class FakeESIApp:
         if status >= 300:
             return status, body, headers
         if route.paged and isinstance(body, list) and "X-Pages" not in headers:
-            size = max(1, self.backend.page_size)
-            pages = max(1, math.ceil(len(body) / size))
-            page = int(params.get("page") or 1)
-            if page > pages:
-                raise _error(404, "Requested page does not exist!")
-            body = body[(page - 1) * size : page * size]
+            try:
+                body, pages = page_of(body, int(params.get("page") or 1), self.backend.page_size)
+            except LookupError:
+                raise _error(404, "Requested page does not exist!") from None
             headers["X-Pages"] = str(pages)
         if route.cursor and isinstance(body, dict):
-            body = _cursor_page(route, body, params)
+            try:
+                body = cursor_page(
+                    body, params.get("before"), params.get("after"), int(params.get("limit") or 10)
+                )
+            except ValueError as exc:
+                raise _error(400, str(exc)) from None
         return status, body, headers
 
     def _finish(
@@ -452,37 +455,6 @@ def _character_id(claims: Mapping[str, Any]) -> int | None:
 def _page_param(route: Route, params: Mapping[str, Any]) -> dict[str, Any]:
     # A record naming its page answers that page; otherwise the fake pages the list itself.
     return {"page": int(params.get("page") or 1)} if route.paged else {}
-
-
-def _cursor_page(route: Route, body: dict[str, Any], params: Mapping[str, Any]) -> dict[str, Any]:
-    key = next((k for k, v in body.items() if isinstance(v, list) and k != "cursor"), None)
-    if key is None:
-        return body
-    items = body[key]
-    limit = int(params.get("limit") or 10)
-    before, after = params.get("before"), params.get("after")
-    if before not in (None, "") and after not in (None, ""):
-        raise _error(400, "Invalid parameters: 'before' and 'after' are mutually exclusive")
-    # Cursor tokens are 1-based positions; "0" starts from the beginning (after) or the end (before).
-    if before not in (None, ""):
-        end = len(items) if str(before) == "0" else max(0, _position(before) - 1)
-        start = max(0, end - limit)
-    else:
-        start = 0 if after in (None, "") else min(len(items), _position(after))
-        end = min(len(items), start + limit)
-    page = items[start:end]
-    if page:
-        cursor = {"before": str(start + 1), "after": str(end)}
-    else:
-        cursor = {"before": str(start + 1), "after": str(after if after not in (None, "") else start)}
-    return {**body, key: page, "cursor": cursor}
-
-
-def _position(token: Any) -> int:
-    try:
-        return max(0, int(str(token)))
-    except ValueError:
-        raise _error(400, f"Invalid cursor {token!r}") from None
 
 
 def _not_modified(request: Request, headers: Mapping[str, str]) -> bool:

@@ -25,12 +25,16 @@ A data pack is a JSON file, or a directory of ``*.json`` files, each holding::
   without it, any language, after a record of the exact language.
 * ``status`` (default 200), ``headers`` (added to the response) and ``body``.
 
+List bodies are whole lists; :func:`page_of` and :func:`cursor_page` cut the page
+a request asks for (``X-Pages`` paging and OpenAPI cursor paging).
+
 See ``esi_testing/data/README.md`` for the full description and examples.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -39,7 +43,17 @@ from typing import Any
 
 from esi_testing.fake.routes import snake_case as _snake_case
 
-__all__ = ["DataPack", "DataPackError", "NON_DATA_PARAMS", "Record", "canonical", "normalise_language"]
+__all__ = [
+    "NON_DATA_PARAMS",
+    "DataPack",
+    "DataPackError",
+    "Record",
+    "canonical",
+    "cursor_page",
+    "normalise_language",
+    "page_of",
+    "read_records",
+]
 
 #: Parameters that shape a request but do not choose its data.
 NON_DATA_PARAMS = frozenset(
@@ -243,6 +257,55 @@ class DataPack:
 
     def __repr__(self) -> str:
         return f"<DataPack {len(self._records)} records, {len(self.operations())} operations>"
+
+
+def page_of(items: list[Any], page: int, size: int) -> tuple[list[Any], int]:
+    """Return page ``page`` (1-based) of ``items`` and the number of pages.
+
+    Raise LookupError for a page past the end (an empty list has one empty page).
+    """
+    size = max(1, size)
+    pages = max(1, math.ceil(len(items) / size))
+    if not 1 <= page <= pages:
+        raise LookupError(f"page {page} of {pages}")
+    return items[(page - 1) * size : page * size], pages
+
+
+def cursor_page(body: dict[str, Any], before: Any, after: Any, limit: int) -> dict[str, Any]:
+    """Return a cursor-paged body (``{"cursor": ..., "<items>": [...]}``) cut to one page.
+
+    Cursor tokens are 1-based positions: ``after`` returns the items after it
+    (``"0"``: from the beginning), ``before`` the items before it (``"0"``: up to
+    the end). An empty page keeps the ``after`` cursor, so a client can poll it.
+    Raise ValueError for both cursors at once or a malformed cursor.
+    """
+    key = next((k for k, v in body.items() if isinstance(v, list) and k != "cursor"), None)
+    if key is None:
+        return body
+    items = body[key]
+    before = None if before in (None, "") else _position(before)
+    after = None if after in (None, "") else _position(after)
+    if before is not None and after is not None:
+        raise ValueError("Invalid parameters: 'before' and 'after' are mutually exclusive")
+    if before is not None:
+        end = len(items) if before == 0 else max(0, before - 1)
+        start = max(0, end - limit)
+    else:
+        start = 0 if after is None else min(len(items), after)
+        end = min(len(items), start + limit)
+    page = items[start:end]
+    if page:
+        cursor = {"before": str(start + 1), "after": str(end)}
+    else:
+        cursor = {"before": str(start + 1), "after": str(after if after is not None else start)}
+    return {**body, key: page, "cursor": cursor}
+
+
+def _position(token: Any) -> int:
+    try:
+        return max(0, int(str(token)))
+    except ValueError:
+        raise ValueError(f"Invalid cursor {token!r}") from None
 
 
 def read_records(path: str | os.PathLike[str]) -> list[Record]:
