@@ -532,17 +532,32 @@ def handle_response(
     """Set ``incoming_response.swagger_result``, raising bravado's HTTP errors as bravado does.
 
     Same signature and behaviour as ``bravado.http_future.unmarshal_response``, with
-    :func:`unmarshal_response` doing the unmarshalling.
+    :func:`unmarshal_response` doing the unmarshalling; a non-2xx response whose body does
+    not match its schema raises its HTTP error, with the body as sent in ``swagger_result``.
     """
     from bravado.exception import make_http_exception
     from bravado_core.exception import MatchingResponseNotFound
 
     try:
         raise_on_unexpected(incoming_response)
-        incoming_response.swagger_result = unmarshal_response(incoming_response, operation)
+        try:
+            incoming_response.swagger_result = unmarshal_response(incoming_response, operation)
+        except ResponseValidationError:
+            if 200 <= incoming_response.status_code < 300:
+                raise
+            # An error whose body breaks its schema is still that HTTP error (bravado-core would
+            # raise its ValidationError instead): keep the body as sent.
+            incoming_response.swagger_result = _body_as_sent(incoming_response)
     except MatchingResponseNotFound as e:
         raise make_http_exception(response=incoming_response, message=str(e)) from e
     finally:
         for callback in response_callbacks or ():
             callback(incoming_response, operation)
     raise_on_expected(incoming_response)
+
+
+def _body_as_sent(incoming_response: Any) -> Any:
+    try:
+        return incoming_response.json()
+    except ValueError:
+        return incoming_response.text

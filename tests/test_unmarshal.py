@@ -549,6 +549,11 @@ def test_handle_response_raises_as_bravado_does(latest_spec: Spec) -> None:
     with pytest.raises(HTTPNotFound) as info:
         handle_response(response, op, [callback])
     assert info.value.swagger_result == {"error": "Not found"}
+    with pytest.raises(HTTPNotFound) as info:  # a body that breaks the error schema: still a 404
+        handle_response(incoming(404, {"error": ["unexpected"]}), op)
+    assert info.value.swagger_result == {"error": ["unexpected"]}
+    with pytest.raises(ResponseValidationError, match=r"\$\[0\]: expected object"):  # a 200 must match
+        handle_response(incoming(200, ["unexpected"]), op)
     with pytest.raises(HTTPInternalServerError):
         handle_response(incoming(500, {"error": "boom"}), op, [callback])
     assert [status for status, _ in seen] == [200, 404, 500]  # callbacks always run
