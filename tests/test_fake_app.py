@@ -170,6 +170,8 @@ def test_valid_token_in_header_or_query_is_served(client: Client) -> None:
     assert client.get(f"/latest/characters/{ADA}/assets/", headers=bearer()).status_code == 200
     token = mint_access_token(ADA, ASSETS_SCOPE)  # one scope: scp is a single string
     assert client.get(f"/latest/characters/{ADA}/assets/?token={token}").status_code == 200
+    several = bearer(scopes=["esi-skills.read_skills.v1", ASSETS_SCOPE], scp_as_string=True)
+    assert client.get(f"/latest/characters/{ADA}/assets/", headers=several).status_code == 200
 
 
 def test_tokens_are_checked_by_the_given_sso(clock: Clock) -> None:

@@ -185,9 +185,10 @@ class FakeESIApp:
             claims = self.backend.verify_token(token)
         except TokenRejected as exc:
             raise _Answer(exc.status, exc.body) from exc
-        granted = claims.get("scp") or []
-        granted = {granted} if isinstance(granted, str) else set(granted)
-        if not set(route.scopes) & granted:
+        scp = claims.get("scp") or []
+        # EVE sends one scope as a string, several as a list; a space-delimited string is read too.
+        granted = set(scp.split()) if isinstance(scp, str) else set(scp)
+        if not set(route.scopes) <= granted:
             raise _error(403, "token not valid for scope")
         path_character = raw_path.get("character_id")
         if path_character is not None and str(_character_id(claims)) != path_character:
@@ -265,7 +266,8 @@ class FakeESIApp:
     def _data(
         self, route: Route, params: Mapping[str, Any], language: str | None
     ) -> tuple[int, Any, dict[str, str], str]:
-        data_params = {k: v for k, v in params.items() if k not in NON_DATA_PARAMS}
+        headers = {p.name for p in route.params if p.location == "header"}
+        data_params = {k: v for k, v in params.items() if k not in NON_DATA_PARAMS and k not in headers}
         if route.table.format == "swagger2":
             body_param = next((p.name for p in route.params if p.location == "body"), None)
             if body_param and body_param in data_params:
