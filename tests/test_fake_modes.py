@@ -369,3 +369,18 @@ def test_cli_reports_bad_arguments(capsys: pytest.CaptureFixture[str]) -> None:
     assert "duration" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["nothing"])
+
+
+def test_resets_keep_the_projects_client_and_the_packs_characters(settings) -> None:
+    settings.ESI_SSO_CLIENT_ID = "my-site"
+    settings.ESI_SSO_CLIENT_SECRET = "my-secret"
+    with FakeESI() as fake:
+        for reset in (
+            fake.reset,
+            lambda: requests.post(f"{fake.url}/_fake/reset", timeout=5),
+            lambda: requests.post(f"{fake.sso_url}/_fake/sso/reset", timeout=5),
+        ):
+            fake.sso.add_client("later-app", "x")
+            reset()
+            assert "my-site" in fake.sso.clients and "later-app" not in fake.sso.clients
+            assert fake.sso.characters[90000002].name == "Bram Ironside"

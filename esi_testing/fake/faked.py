@@ -24,9 +24,11 @@ import os
 import re
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
+
+from werkzeug.wrappers import Response
 
 from esi_testing.fake import Switchable
 from esi_testing.fake.app import make_app
@@ -72,22 +74,40 @@ def parse_duration(value: float | str | None) -> float:
 
 
 class CombinedApp:
-    """One WSGI app for the fake SSO's paths and the fake ESI's, with optional latency."""
+    """One WSGI app for the fake SSO's paths and the fake ESI's, with optional latency.
 
-    def __init__(self, esi_app: Any, sso_app: SSOApp, latency: float = 0.0) -> None:
+    ``POST /_fake/reset`` resets both; it and ``POST /_fake/sso/reset`` reset the SSO
+    through ``reset_sso`` (default ``sso.reset()``), so an owner can restore what it
+    registered.
+    """
+
+    def __init__(
+        self,
+        esi_app: Any,
+        sso_app: SSOApp,
+        latency: float = 0.0,
+        reset_sso: Callable[[], None] | None = None,
+    ) -> None:
         self.esi_app = esi_app
         self.sso_app = sso_app
         self.latency = latency
+        self.reset_sso = reset_sso or sso_app.sso.reset
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         control = path.startswith("/_fake")
         if self.latency and not control:
             time.sleep(self.latency)
+        resetting = (
+            control and environ.get("REQUEST_METHOD") == "POST" and path.rstrip("/").endswith("/reset")
+        )
         if path.startswith(SSO_PATHS) or path.startswith("/_fake/sso/"):
+            if resetting and path.rstrip("/") == "/_fake/sso/reset":
+                self.reset_sso()
+                return Response(b'{"reset": true}', content_type="application/json")(environ, start_response)
             return self.sso_app(environ, start_response)
-        if path.rstrip("/") == "/_fake/reset" and environ.get("REQUEST_METHOD") == "POST":
-            self.sso_app.sso.reset()
+        if resetting and path.rstrip("/") == "/_fake/reset":
+            self.reset_sso()
         return self.esi_app(environ, start_response)
 
 
@@ -135,7 +155,9 @@ class FakeESI(Switchable):
         )
         if self.client_id not in self.sso.clients:
             self.sso.add_client(self.client_id, self.client_secret)
-        self.app = CombinedApp(make_app(self.backend), SSOApp(self.sso), parse_duration(latency))
+        self.app = CombinedApp(
+            make_app(self.backend), SSOApp(self.sso), parse_duration(latency), reset_sso=self._reset_sso
+        )
         self._server = FakeESIServer(self.app, host, port) if self.mode == "server" else None
         self._transport = (
             InProcessTransport({ESI_URL: self.app, SSO_URL: self.app}) if self.mode == "inprocess" else None
@@ -169,8 +191,11 @@ class FakeESI(Switchable):
     def reset(self) -> None:
         """Return the fake ESI and SSO to how they started: data, faults, limits, tokens, journals."""
         self.backend.reset()
+        self._reset_sso()
+
+    def _reset_sso(self) -> None:
+        """Reset the SSO; this fake's client and the data pack's characters stay registered."""
         self.sso.reset()
-        # The SSO forgets later registrations; this fake's client and characters stay.
         if self.client_id not in self.sso.clients:
             self.sso.add_client(self.client_id, self.client_secret)
         self._register_characters()
