@@ -224,11 +224,11 @@ class EsiFuture(_Unmarshal):
         self._first: Any = None
         if self._token is not None:
             check_token(self._token)
-        self.operation = operation
+        self._op: Any = operation  # typed loosely: bravado types it Optional
         # Built now so that bad arguments raise here, as bravado does.
         self._first_request = self._build({})
         request_config = RequestConfig(self._request_options, also_return_response_default=False)
-        super().__init__(None, context.http_client.response_adapter_class, operation, request_config)
+        super().__init__(None, context.http_client.response_adapter_class, operation, request_config)  # type: ignore[arg-type]
 
     @property
     def future(self) -> Any:
@@ -245,7 +245,7 @@ class EsiFuture(_Unmarshal):
 
     def _build(self, overrides: dict[str, Any]) -> dict[str, Any]:
         """Return the request for the operation's arguments with ``overrides`` (validated)."""
-        context, operation = self._context, self.operation
+        context, operation = self._context, self._op
         kwargs = {**self._op_kwargs, **overrides}
         params = operation.params
         if "datasource" in params and "datasource" not in kwargs:
@@ -269,12 +269,12 @@ class EsiFuture(_Unmarshal):
 
     def _send(self, request: dict[str, Any], request_config: RequestConfig) -> HttpFuture:
         """Return a future for ``request`` (nothing is sent until its result is asked for)."""
+        # Fresh dicts: the authenticator and requests write into them, and the
+        # first request is reused for every page.
+        request = {**request, "headers": dict(request["headers"]), "params": dict(request["params"])}
         if self._token is not None:
-            request = {**request, "headers": {**request["headers"]}}
             request["headers"]["Authorization"] = f"Bearer {bearer_token(self._token)}"
-        sent = self._context.http_client.request(
-            request, operation=self.operation, request_config=request_config
-        )
+        sent = self._context.http_client.request(request, operation=self._op, request_config=request_config)
         return _Unmarshal(sent.future, sent.response_adapter, sent.operation, sent.request_config)
 
     def _fetch(self, overrides: dict[str, Any], timeout: float | None = None) -> tuple[Any, Any]:
@@ -283,9 +283,24 @@ class EsiFuture(_Unmarshal):
         config.also_return_response = True
         if logger.isEnabledFor(logging.INFO) and app_settings.ESI_INFO_LOGGING_ENABLED:
             extra = " ".join(f"{k}={overrides[k]}" for k in ("page", "language") if k in overrides)
-            logger.info("Fetching from ESI: %s %s", self.operation.operation_id, extra)
-        request = self._first_request if not overrides else self._build(overrides)
-        return HttpFuture.result(self._send(request, config), timeout=timeout)
+            logger.info("Fetching from ESI: %s %s", self._op.operation_id, extra)
+        request = self._request_for(overrides)
+        data, response = HttpFuture.result(self._send(request, config), timeout=timeout)  # type: ignore[misc, attr-defined]
+        return data, response
+
+    def _request_for(self, overrides: dict[str, Any]) -> dict[str, Any]:
+        """Return the request with ``overrides``, reusing the validated first request for a page."""
+        if not overrides:
+            return self._first_request
+        page = self._op.params.get("page")
+        if set(overrides) == {"page"} and page is not None and page.location == "query":
+            # Pages of results() only differ in a number we generate: skip re-validating the rest.
+            page_number = overrides["page"]
+            if isinstance(page_number, int) and not isinstance(page_number, bool) and page_number >= 1:
+                request = dict(self._first_request)
+                request["params"] = {**request["params"], "page": page_number}
+                return request
+        return self._build(overrides)
 
     def _split(self, kwargs: dict[str, Any]) -> tuple[dict[str, Any], float | None]:
         """Split result() keywords into operation overrides and the timeout."""
@@ -318,7 +333,7 @@ class EsiFuture(_Unmarshal):
         threads. With ``also_return_response`` the response is the last page's.
         """
         overrides, timeout = self._split(kwargs)
-        if "page" not in self.operation.params:
+        if "page" not in self._op.params:
             return self._answer(*self._fetch(overrides, timeout))
         overrides["page"] = 1
         data, response = self._fetch(overrides, timeout)
@@ -352,17 +367,17 @@ class EsiFuture(_Unmarshal):
         for language in wanted:
             if language not in accepted:
                 raise ValueError(
-                    f"Invalid language code: {language!r}; {self.operation.operation_id} accepts "
+                    f"Invalid language code: {language!r}; {self._op.operation_id} accepts "
                     f"{', '.join(accepted)}"
                 )
         found = _map_concurrently(lambda lang: self.results(language=lang, **kwargs), wanted)
         return dict(zip(wanted, found, strict=True))
 
     def _accepted_languages(self) -> list[str]:
-        name = _language_param(self.operation.params)
+        name = _language_param(self._op.params)
         if name is None:
-            raise ValueError(f"{self.operation.operation_id} has no language parameter")
-        spec = self.operation.swagger_spec.deref(self.operation.params[name].param_spec)
+            raise ValueError(f"{self._op.operation_id} has no language parameter")
+        spec = self._op.swagger_spec.deref(self._op.params[name].param_spec)
         enum = spec.get("enum") or (spec.get("items") or {}).get("enum") or []
         return [str(e) for e in enum]
 
