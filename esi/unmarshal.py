@@ -2,7 +2,8 @@
 
 bravado-core checks a response with jsonschema and then unmarshals it by walking
 the schema for every value; on a 1000-order market page that costs some 20
-times the JSON decoding itself. This module compiles each response schema once
+times the HTTP request and JSON decoding together (``bench/per_call.py``). This
+module compiles each response schema once
 into Python source (one function per object or array schema, primitives inlined)
 that checks and converts the decoded JSON *in place*:
 
@@ -19,14 +20,17 @@ that checks and converts the decoded JSON *in place*:
 * a subtree using anything else (``allOf``, ``multipleOf``, ...) is handed to
   bravado-core's own validation and unmarshalling, so results never differ.
 
-A mismatch raises :class:`esi.errors.ResponseValidationError` naming the JSON
-path, the expectation and the value, for example
+A mismatch raises :class:`esi.errors.ResponseValidationError` (where bravado-core
+raises jsonschema's ``ValidationError``) naming the JSON path, the expectation
+and the value, for example
 ``response of get_markets_region_id_orders: $[17].price: expected number, got 'abc'``.
 
-One intended difference: a UTC date-time gets ``dateutil.tz.tzutc()`` as its
+Intended differences: a UTC date-time gets ``dateutil.tz.tzutc()`` as its
 ``tzinfo``. bravado-core's ``dateutil.parser.parse`` gives the same instant, but
 with ``tzlocal()`` when the process' local zone is named UTC (as Django makes it
 with ``TIME_ZONE = "UTC"``) and ``tzutc()`` otherwise; we give the latter always.
+And an error response (non-2xx) whose body breaks its schema raises its HTTP
+error, not a validation error (see :func:`handle_response`).
 
 How the client uses it (:mod:`esi.operations` does this): build the bravado
 client with ``config={"validate_responses": False, "use_models": False, ...}``
