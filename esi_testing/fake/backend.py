@@ -149,6 +149,7 @@ class _Window:
 @dataclass
 class _Bucket:
     spent: deque[tuple[float, int]] = field(default_factory=deque)
+    used: int = 0
 
 
 class FakeBackend:
@@ -440,10 +441,18 @@ class FakeBackend:
             now = self.clock()
             bucket = self._buckets.setdefault((group, user), _Bucket())
             while bucket.spent and bucket.spent[0][0] + window <= now:
-                bucket.spent.popleft()
-            used = sum(cost for _, cost in bucket.spent)
-            retry = bucket.spent[0][0] + window - now if bucket.spent else 0.0
-            return tokens - used, retry
+                bucket.used -= bucket.spent.popleft()[1]
+            remaining = tokens - bucket.used
+            retry = 0.0
+            if remaining <= 0:
+                # Retry-After: when enough spent tokens have come back to allow a request.
+                freed = 0
+                for spent_at, cost in bucket.spent:
+                    freed += cost
+                    if remaining + freed > 0:
+                        retry = spent_at + window - now
+                        break
+            return remaining, retry
 
     def spend_tokens(self, route: Route, user: str, status: int) -> int:
         """Charge a route's bucket for a response (2xx: 2, 3xx: 1, 4xx: 5, 5xx: 0); return the cost."""
@@ -453,7 +462,9 @@ class FakeBackend:
         cost = 2 if status < 300 else 1 if status < 400 else 5 if status < 500 else 0
         if cost:
             with self._lock:
-                self._buckets.setdefault((spec[0], user), _Bucket()).spent.append((self.clock(), cost))
+                bucket = self._buckets.setdefault((spec[0], user), _Bucket())
+                bucket.spent.append((self.clock(), cost))
+                bucket.used += cost
         return cost
 
     # --- tokens ---------------------------------------------------------------
