@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from django.db import models, transaction
+from django.db import models, router, transaction
 from django.utils import timezone
 
 from . import signals, sso
@@ -192,7 +192,7 @@ class TokenManager(models.Manager.from_queryset(TokenQuerySet)):  # type: ignore
         """Store a validated SSO token for ``user``; send ``token_created``."""
         from .models import Scope
 
-        with transaction.atomic(using=self.db):
+        with transaction.atomic(using=router.db_for_write(self.model)):
             scopes = _ensure_scopes(Scope, data.scopes)
             token = None
             if not app_settings.ESI_ALWAYS_CREATE_TOKEN:
