@@ -252,14 +252,14 @@ class Token(models.Model):
           on a POSIX record lock (one byte per row) in a file beside the
           database instead.
         - The write is always a compare-and-swap: ``UPDATE ... WHERE
-          refresh_token = <the one sent>``. Where neither lock exists (SQLite on
-          Windows, or a lock file that cannot be created) that is what keeps
-          the token safe: two processes may then both call
-          SSO; the loser's lost swap, or its ``invalid_grant`` (believed only if
-          the row still holds the refresh token sent after
-          :data:`INVALID_GRANT_GRACE` seconds, time for the winner to save), is
-          recognised because the row changed, and it takes the winner's tokens.
-          Nothing is lost, at the cost of an extra SSO call.
+          refresh_token = <the one sent>``. Where neither lock exists (SQLite
+          on Windows, or a lock file that cannot be created) that is what keeps
+          the token safe: two processes may then both call SSO; the loser's
+          lost swap, or its ``invalid_grant`` (believed only if the row still
+          holds the refresh token sent after :data:`INVALID_GRANT_GRACE`
+          seconds, time for the winner to save), is recognised because the row
+          changed, and it takes the winner's tokens. Nothing is lost, at the
+          cost of an extra SSO call.
 
         Whoever holds the lock first re-reads the row: when its access token
         differs from this instance's, another worker refreshed meanwhile and
