@@ -258,7 +258,9 @@ def test_get_esi_client_calls_esi_with_a_refreshed_token() -> None:
         skills = client.Skills.get_characters_character_id_skills(character_id=token.character_id).result()
         wallet_only = make_token(fake.sso, character_id=90000002, scopes=(WALLET,))
         with pytest.raises(HTTPForbidden):  # ESI sees the token, and its scopes
-            wallet_only.get_esi_client().Skills.get_characters_character_id_skills(character_id=90000002).result()
+            wallet_only.get_esi_client().Skills.get_characters_character_id_skills(
+                character_id=90000002
+            ).result()
     sso.clear_caches()
     assert isinstance(skills["total_sp"], int)
     assert len(fake.sso.calls("token", grant_type="refresh_token")) == 1
