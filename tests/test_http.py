@@ -271,3 +271,19 @@ def test_every_method_is_retried_by_default(esi_url):
     session = build_session(transport=transport, sleep=Sleeps())
     assert session.post(esi_url + "universe/names/", json=[587]).status_code == 200
     assert len(transport.calls) == 2
+
+
+def test_public_names_are_pinned():
+    import esi.http
+
+    assert esi.http.__all__ == [
+        "RETRY_STATUSES",
+        "TENANTS",
+        "EsiHTTPAdapter",
+        "EsiRequestsClient",
+        "build_session",
+        "clear_state",
+        "tenant_for_datasource",
+        "user_agent",
+    ]
+    assert sorted(esi.http.__all__) == esi.http.__all__

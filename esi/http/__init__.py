@@ -27,6 +27,10 @@ Behaviour (settings in :mod:`esi.app_settings`):
   ``HTTPError`` with status, body and headers) or raised as requests'
   ``ConnectionError`` / ``Timeout`` (bravado wraps them in
   ``BravadoConnectionError`` / ``BravadoTimeoutError``). TLS errors are not retried.
+  ``build_session(retry_methods=("GET",))`` keeps other methods from being
+  repeated after a failure the server may have acted on (an OAuth refresh);
+  a connection that was never made is retried whatever the method. Sleeping
+  goes through ``EsiHTTPAdapter.sleep`` (patchable, or ``sleep=``).
 - **Response cache** (``ESI_CACHE_RESPONSE``): ``GET 200`` responses are kept in
   the Django cache while fresh (``Cache-Control: max-age`` or ``Expires``) and
   served without a request; expired ones with an ``ETag`` are kept
