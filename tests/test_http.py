@@ -277,10 +277,10 @@ def test_public_names_are_pinned():
     import esi.http
 
     assert esi.http.__all__ == [
-        "RETRY_STATUSES",
-        "TENANTS",
         "EsiHTTPAdapter",
         "EsiRequestsClient",
+        "RETRY_STATUSES",
+        "TENANTS",
         "build_session",
         "clear_state",
         "tenant_for_datasource",

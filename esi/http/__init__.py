@@ -71,10 +71,10 @@ from .session import TENANTS, EsiRequestsClient, build_session, tenant_for_datas
 from .store import clear_state
 
 __all__ = [
-    "RETRY_STATUSES",
-    "TENANTS",
     "EsiHTTPAdapter",
     "EsiRequestsClient",
+    "RETRY_STATUSES",
+    "TENANTS",
     "build_session",
     "clear_state",
     "tenant_for_datasource",

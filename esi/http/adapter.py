@@ -37,7 +37,7 @@ from .cache import ResponseCache, cache_key
 from .identity import redact_url, request_character, url_has_secret
 from .limits import ErrorLimitGuard, RateLimitGuard, parse_retry_after
 
-__all__ = ["RETRY_STATUSES", "EsiHTTPAdapter", "never_sent"]
+__all__ = ["EsiHTTPAdapter", "RETRY_STATUSES", "never_sent"]
 
 logger = logging.getLogger("esi.http")
 

@@ -15,7 +15,7 @@ from esi.app_settings import app_settings
 
 from .adapter import EsiHTTPAdapter
 
-__all__ = ["TENANTS", "EsiRequestsClient", "build_session", "tenant_for_datasource", "user_agent"]
+__all__ = ["EsiRequestsClient", "TENANTS", "build_session", "tenant_for_datasource", "user_agent"]
 
 #: The ``X-Tenant`` of each datasource.
 TENANTS = {"tranquility": "tranquility", "singularity": "singularity"}
