@@ -477,3 +477,17 @@ def test_routes_that_expire_daily_expire_at_the_next_downtime(clock: Clock) -> N
 def test_daily_expiry_is_off_by_default(client: Client) -> None:
     response = client.get("/latest/universe/types/587/")
     assert "Expires" not in response.headers and "ETag" in response.headers
+
+
+def test_the_specs_are_served_where_esi_serves_them(client: Client, backend: FakeBackend) -> None:
+    swagger = client.get("/latest/swagger.json")
+    assert swagger.status_code == 200 and swagger.get_json()["basePath"] == "/latest"
+    openapi = client.get("/meta/openapi.json?compatibility_date=2025-12-16")
+    assert openapi.get_json()["info"]["version"] == "2025-12-16"
+    assert openapi.get_json() == backend.table_for_date("2025-12-16").source_spec
+    assert client.get("/v9/swagger.json").status_code == 404
+
+
+def test_meta_compatibility_dates_lists_the_served_dates(client: Client) -> None:
+    response = client.get("/meta/compatibility-dates", headers={"X-Compatibility-Date": "2025-12-16"})
+    assert response.get_json() == {"compatibility_dates": ["2025-12-16"]}

@@ -115,6 +115,9 @@ class FakeESIApp:
         state: dict[str, Any] = {"character_id": None, "source": "error"}
         user = request.remote_addr or "127.0.0.1"
         try:
+            spec = self._spec_document(request, date)
+            if spec is not None:
+                raise _Answer(200, spec, {"Cache-Control": "public, max-age=300"}, source="spec")
             try:
                 route, raw_path = backend.route_for(
                     request.method, path, date if date and _DATE_RE.match(date) else None
@@ -152,6 +155,22 @@ class FakeESIApp:
             status, body, headers = answer.status, answer.body, answer.headers
             state["source"] = answer.source
         return self._finish(request, route, date, user, status, body, headers, state)
+
+    def _spec_document(self, request: Request, date: str | None) -> Any:
+        """Return the spec ESI serves at this path (``/latest/swagger.json``, ``/meta/openapi.json``)."""
+        if request.method != "GET":
+            return None
+        path = request.path.rstrip("/")
+        if path == "/meta/openapi.json":
+            wanted = request.args.get("compatibility_date") or date
+            table = self.backend.table_for_date(wanted if wanted and _DATE_RE.match(wanted) else None)
+            return table.source_spec if table is not None else None
+        if path.endswith("/swagger.json") and path.count("/") == 2:
+            label = path.split("/")[1]
+            for table in self.backend.tables:
+                if table.format == "swagger2" and table.route_name == label:
+                    return table.source_spec
+        return None
 
     def _strike(self, fault: Fault) -> None:
         if fault.latency:
@@ -286,6 +305,10 @@ class FakeESIApp:
             )
         if route.response_schema is None:
             return route.success_status, None, {}, "generated"
+        if route.key == "get_meta_compatibility_dates":
+            # The dates this fake serves, as ESI lists the dates it knows.
+            dates = sorted({t.compatibility_date for t in self.backend.tables if t.compatibility_date})
+            return route.success_status, {"compatibility_dates": dates}, {}, "generated"
         hints = {k: v for k, v in data_params.items() if k != "body"}
         body = self.backend.generated(route, data_params, language, hints)
         return route.success_status, body, {}, "generated"

@@ -224,6 +224,8 @@ class RouteTable:
 
     def __init__(self, spec: Mapping[str, Any], label: str | None = None) -> None:
         meta = spec_snapshots.describe_spec(spec)
+        #: The spec as given; ``spec`` is the one routes are built from (unions tightened).
+        self.source_spec = spec
         self.spec = _tighten_unions(spec) if meta["format"] == "openapi3" else spec
         self.format: str = meta["format"]
         self.route_name: str | None = meta["route"]
