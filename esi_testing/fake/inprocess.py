@@ -81,12 +81,12 @@ class InProcessTransport(Switchable):
 
     def _callback(self, base: str, app: WSGIApp) -> Callable[[requests.PreparedRequest], Any]:
         def callback(request: requests.PreparedRequest) -> Any:
-            return call_wsgi(app, request, base)
+            return _call_wsgi(app, request, base)
 
         return callback
 
 
-def call_wsgi(
+def _call_wsgi(
     app: WSGIApp, request: requests.PreparedRequest, base: str
 ) -> tuple[int, list[tuple[str, str]], Any]:
     """Run ``app`` on a prepared request; return ``(status, headers, body)`` for ``responses``."""
