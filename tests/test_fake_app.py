@@ -491,3 +491,17 @@ def test_the_specs_are_served_where_esi_serves_them(client: Client, backend: Fak
 def test_meta_compatibility_dates_lists_the_served_dates(client: Client) -> None:
     response = client.get("/meta/compatibility-dates", headers={"X-Compatibility-Date": "2025-12-16"})
     assert response.get_json() == {"compatibility_dates": ["2025-12-16"]}
+
+
+def test_corporation_roles_from_the_data_pack_are_required(backend: FakeBackend, client: Client) -> None:
+    url = "/latest/corporations/98000001/wallets/"  # x-required-roles: Accountant, Junior_Accountant
+    scope = "esi-wallet.read_corporation_wallets.v1"
+    assert backend.tables[0].find("get_corporations_corporation_id_wallets").required_roles
+    # No roles recorded for Ada: she is taken to hold them.
+    assert client.get(url, headers=bearer(scopes=[scope])).status_code == 200
+    roles = {"operation": "get_characters_character_id_roles", "params": {"character_id": ADA}}
+    backend.add_data({**roles, "body": {"roles": ["Station_Manager"]}})
+    refused = client.get(url, headers=bearer(scopes=[scope]))
+    assert refused.status_code == 403 and error_of(refused) == "Character does not have required role(s)"
+    backend.add_data({**roles, "body": {"roles": ["Junior_Accountant"]}})
+    assert client.get(url, headers=bearer(scopes=[scope])).status_code == 200

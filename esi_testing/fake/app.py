@@ -212,7 +212,21 @@ class FakeESIApp:
         path_character = raw_path.get("character_id")
         if path_character is not None and str(_character_id(claims)) != path_character:
             raise _error(403, "token is not valid for the character_id in the path")
+        if route.required_roles:
+            self._check_roles(route, _character_id(claims))
         return claims
+
+    def _check_roles(self, route: Route, character_id: int | None) -> None:
+        # Roles come from the data pack's get_characters_character_id_roles answer of the
+        # token's character; without one, the character is taken to hold the roles.
+        record = self.backend.data.match(
+            {"get_characters_character_id_roles"}, {"character_id": character_id}
+        )
+        if record is None or record.status != 200 or not isinstance(record.body, Mapping):
+            return
+        held = set(record.body.get("roles") or ())
+        if not held & set(route.required_roles):
+            raise _error(403, "Character does not have required role(s)")
 
     def _params(self, request: Request, route: Route, raw_path: Mapping[str, str]) -> dict[str, Any]:
         values: dict[str, Any] = {}

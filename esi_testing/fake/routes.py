@@ -163,6 +163,7 @@ class Route:
     aliases: frozenset[str]
     params: tuple[Param, ...]
     scopes: tuple[str, ...]
+    required_roles: tuple[str, ...]
     cache_seconds: int | None
     expires_daily: tuple[int, int] | None
     paged: bool
@@ -338,6 +339,7 @@ class RouteTable:
             aliases=frozenset({key, op_id, snake_case(op_id)}),
             params=tuple(params),
             scopes=tuple(dict.fromkeys(scopes)),
+            required_roles=tuple(str(r) for r in op.get("x-required-roles") or ()),
             cache_seconds=int(cached) if cached is not None else None,
             expires_daily=(int(daily.group(1)), int(daily.group(2))) if daily else None,
             paged="x-pages" in headers or any(p.name == "page" and p.location == "query" for p in params),
