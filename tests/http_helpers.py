@@ -38,6 +38,18 @@ class Clock:
         self.now += seconds
 
 
+class AdvancingSleeps(Sleeps):
+    """Record waits and move the clock by them, as a real sleep would."""
+
+    def __init__(self, clock: Clock) -> None:
+        super().__init__()
+        self.clock = clock
+
+    def __call__(self, seconds: float) -> None:
+        super().__call__(seconds)
+        self.clock.advance(seconds)
+
+
 Answer = int | tuple[int, Mapping[str, str], Any] | Exception
 
 
@@ -82,6 +94,7 @@ def bearer(token: str) -> dict[str, str]:
 
 
 __all__ = [
+    "AdvancingSleeps",
     "Clock",
     "RecordingTransport",
     "Sleeps",

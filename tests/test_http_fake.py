@@ -11,19 +11,7 @@ from esi.errors import ErrorLimitExceeded, RateLimitExceeded
 from esi.http import EsiHTTPAdapter, build_session, clear_state
 from esi_testing import FakeESI
 
-from .http_helpers import Clock, Sleeps
-
-
-class AdvancingSleeps(Sleeps):
-    """Record waits and move the shared clock by them."""
-
-    def __init__(self, clock: Clock) -> None:
-        super().__init__()
-        self.clock = clock
-
-    def __call__(self, seconds: float) -> None:
-        super().__call__(seconds)
-        self.clock.advance(seconds)
+from .http_helpers import AdvancingSleeps, Clock
 
 
 @pytest.fixture(autouse=True)
@@ -32,12 +20,6 @@ def _forget_http_state() -> Iterator[None]:
     clear_state()
     yield
     clear_state()
-
-
-@pytest.fixture
-def clock() -> Clock:
-    """Return the wall clock the fake and the adapter share."""
-    return Clock()
 
 
 def session_for(clock: Clock, **options):

@@ -21,21 +21,9 @@ from esi.http import EsiHTTPAdapter, EsiRequestsClient, build_session
 from esi.http.limits import RateLimitState, parse_retry_after, parse_window, route_of
 
 from .conftest import require_service
-from .http_helpers import Clock, RecordingTransport, Sleeps, bearer, make_jwt
+from .http_helpers import AdvancingSleeps, Clock, RecordingTransport, bearer, make_jwt
 
 pytest_plugins = ["tests.http_fixtures"]
-
-
-class AdvancingSleeps(Sleeps):
-    """Record waits and move the clock by them, as a real sleep would."""
-
-    def __init__(self, clock: Clock) -> None:
-        super().__init__()
-        self.clock = clock
-
-    def __call__(self, seconds: float) -> None:
-        super().__call__(seconds)
-        self.clock.advance(seconds)
 
 
 def make_session(clock: Clock, transport: HTTPAdapter | None = None):
