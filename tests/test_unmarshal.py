@@ -365,6 +365,9 @@ def test_nested_arrays_and_primitive_items() -> None:
         refusal(dates, ["2020-01-02", "2020-1-3"])
         == "response of op: $[1]: expected date (YYYY-MM-DD), got '2020-1-3'"
     )
+    words = converter({"type": "array", "items": {"type": "string", "enum": ["a", "b"]}})
+    assert words(["a", "b", "a"]) == ["a", "b", "a"]
+    assert refusal(words, ["a", "c"]) == "response of op: $[1]: expected one of ['a', 'b'], got 'c'"
     numbers = converter({"type": "array", "items": {"type": "number", "format": "float"}})
     assert [type(x) for x in numbers([1, 2.5])] == [float, float]
 
