@@ -64,6 +64,13 @@ def test_generated_value_respects_the_schema() -> None:
         assert -(2**31) <= value["id"] < 2**31
 
 
+def test_array_bounds_are_kept_even_when_tight() -> None:
+    for bounds in ({"maxItems": 0}, {"minItems": 7}, {"minItems": 2, "maxItems": 2}):
+        schema = {"type": "array", "items": {"type": "integer"}, **bounds}
+        for seed in range(20):
+            assert valid(schema, generate(schema, seed)), (bounds, seed)
+
+
 def test_generation_is_deterministic_per_seed() -> None:
     assert generate(SCHEMA, 7) == generate(SCHEMA, 7)
     assert len({json.dumps(generate(SCHEMA, s), sort_keys=True) for s in range(10)}) > 5

@@ -142,10 +142,10 @@ class _Generator:
 
     def array(self, schema: Mapping[str, Any], depth: int, name: str) -> list[Any]:
         low = int(schema.get("minItems", 0))
-        high = int(schema.get("maxItems", max(low, 3)))
-        default_high = low + 3 if depth < _MAX_DEPTH else low
-        count = self.rng.randint(max(low, 1 if depth == 0 else low), max(low, min(high, default_high, 5)))
-        count = max(count, low)
+        high = max(low, int(schema.get("maxItems", max(low, 3))))
+        # A few items: at least one at the top (a list answer is rarely empty), never past maxItems.
+        upper = max(low, min(high, low + 3 if depth < _MAX_DEPTH else low, 5))
+        count = self.rng.randint(min(max(low, 1 if depth == 0 else low), upper), upper)
         items = schema.get("items", {})
         out: list[Any] = []
         seen: set[str] = set()
