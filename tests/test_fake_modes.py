@@ -384,3 +384,11 @@ def test_resets_keep_the_projects_client_and_the_packs_characters(settings) -> N
             reset()
             assert "my-site" in fake.sso.clients and "later-app" not in fake.sso.clients
             assert fake.sso.characters[90000002].name == "Bram Ironside"
+
+
+def test_in_process_does_not_keep_every_call() -> None:
+    transport = InProcessTransport({"https://api.example.test": hello})
+    with transport:
+        for _ in range(250):
+            requests.get("https://api.example.test/", timeout=5)
+        assert transport._mock is not None and len(transport._mock.calls) <= 101

@@ -33,6 +33,7 @@ WSGIApp = Callable[..., Iterable[bytes]]
 DEFAULT_BASE_URLS = ("https://esi.evetech.net", "https://login.eveonline.com")
 #: URLs left to the real network: loopback only.
 LOOPBACK = re.compile(r"^https?://(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?(/|$)")
+_KEEP_CALLS = 100
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 
@@ -67,7 +68,9 @@ class InProcessTransport(Switchable):
             for base, app in self.mounts.items():
                 pattern = re.compile(re.escape(base) + r"(/.*)?$")
                 for method in _METHODS:
-                    mock.add_callback(method, pattern, callback=self._callback(base, app), content_type=None)
+                    mock.add_callback(
+                        method, pattern, callback=self._callback(mock, base, app), content_type=None
+                    )
             mock.start()
             self._mock = mock
 
@@ -79,8 +82,16 @@ class InProcessTransport(Switchable):
             mock.stop()
             mock.reset()
 
-    def _callback(self, base: str, app: WSGIApp) -> Callable[[requests.PreparedRequest], Any]:
+    def _callback(
+        self, mock: responses.RequestsMock, base: str, app: WSGIApp
+    ) -> Callable[[requests.PreparedRequest], Any]:
         def callback(request: requests.PreparedRequest) -> Any:
+            # responses keeps every request and response; a fake that lives for a whole
+            # test session must not, so the record is cut short (nothing here reads it).
+            if len(mock.calls) > _KEEP_CALLS:
+                mock.calls.reset()
+                for registered in mock.registered():
+                    registered.calls.reset()
             return _call_wsgi(app, request, base)
 
         return callback
