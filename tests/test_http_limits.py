@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import threading
+import uuid
 from pathlib import Path
 
 import pytest
@@ -195,10 +196,13 @@ def test_a_late_answer_does_not_raise_the_budget_of_the_same_window(esi_url, clo
 
 def test_processes_share_the_error_limit_through_redis(esi_url, clock):
     require_service("Redis", "127.0.0.1", 6379)
+    # A prefix of its own: other test processes on the same Redis (and their
+    # clear_state()) cannot touch what these two processes share.
     redis_caches = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": os.environ.get("ESI_TEST_REDIS_URL", "redis://127.0.0.1:6379/1"),
+            "KEY_PREFIX": f"esi-http-test-{uuid.uuid4().hex}",
         }
     }
     host = esi_url.split("/")[2]
