@@ -1,16 +1,18 @@
-"""Keep ``import bravado`` cheap: defer ``rfc3987_syntax`` until it is used.
+"""Keep ``import bravado`` cheap: defer jsonschema's format libraries until they are used.
 
-bravado imports jsonschema, and jsonschema's format checkers import
-``rfc3987_syntax``, which compiles a Lark grammar at import time: most of the
-cost of ``import bravado.client`` (about 0.8 s of 0.95 s). ESI specs never use
-the ``iri`` formats that need it, so the grammar is compiled only when an
-``iri`` value is first checked: a stand-in module answers jsonschema's
-``from rfc3987_syntax import is_valid_syntax`` and imports the real module on
-first use. Behaviour is unchanged; only the moment of the import moves.
+bravado imports jsonschema, and jsonschema's format checkers import optional
+libraries at import time. One of them, ``rfc3987_syntax``, compiles a Lark
+grammar when imported: most of the cost of ``import bravado.client`` (about
+0.8 s of 0.95 s). ``uri_template`` and ``rfc3986_validator`` add some more.
+ESI specs use none of the formats they check (``iri``, ``uri-template``,
+``uri``), so each is imported when a value of its format is first checked: a
+stand-in module answers jsonschema's import with functions that import the
+real module on first call. Behaviour is unchanged; only the moment of the
+import moves.
 
-:func:`defer_rfc3987_syntax` runs when ``esi`` is imported, before anything
-imports jsonschema. It does nothing when jsonschema (or ``rfc3987_syntax``)
-is already imported, or when ``rfc3987_syntax`` is not installed.
+:func:`defer_format_libraries` runs when ``esi`` is imported, before anything
+imports jsonschema. It does nothing when jsonschema is already imported, and
+skips a library that is already imported or not installed.
 """
 
 from __future__ import annotations
@@ -22,50 +24,68 @@ import threading
 import types
 from typing import Any
 
-__all__ = ["defer_rfc3987_syntax"]
+__all__ = ["DEFERRED", "defer_format_libraries"]
 
-_NAME = "rfc3987_syntax"
-_lock = threading.Lock()
+#: Module -> the functions jsonschema takes from it (``from m import f`` or ``m.f(...)``).
+DEFERRED: dict[str, tuple[str, ...]] = {
+    "rfc3987_syntax": ("is_valid_syntax",),
+    "rfc3986_validator": ("validate_rfc3986",),
+    "uri_template": ("validate",),
+}
+
+_lock = threading.RLock()
 
 
 class _StandIn(types.ModuleType):
-    """Stand-in for ``rfc3987_syntax`` until one of its names is used."""
+    """Stand-in for a module until one of its names is used."""
 
     def __getattr__(self, name: str) -> Any:
         # The import system probes dunders (``__path__`` for ``from x import y``);
         # answering them must not trigger the real import.
         if name.startswith("__"):
             raise AttributeError(name)
-        return getattr(_real_module(), name)
+        return getattr(_real_module(self.__name__), name)
 
 
-def _real_module() -> types.ModuleType:
+def _real_module(name: str) -> types.ModuleType:
     with _lock:
-        module = sys.modules.get(_NAME)
+        module = sys.modules.get(name)
         if isinstance(module, _StandIn):
-            del sys.modules[_NAME]
+            stand_in = module
+            del sys.modules[name]
             try:
-                module = importlib.import_module(_NAME)
+                module = importlib.import_module(name)
             except BaseException:
-                sys.modules[_NAME] = _stand_in
+                sys.modules[name] = stand_in
                 raise
         assert module is not None
         return module
 
 
-def _is_valid_syntax(*args: Any, **kwargs: Any) -> Any:
-    return _real_module().is_valid_syntax(*args, **kwargs)
+def _delegate(module: str, function: str) -> Any:
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return getattr(_real_module(module), function)(*args, **kwargs)
+
+    call.__name__ = call.__qualname__ = function
+    call.__doc__ = f"Import {module} on first use and call its {function}()."
+    return call
 
 
-_stand_in = _StandIn(_NAME, "Stand-in for rfc3987_syntax, imported on first use (see esi._deferred_imports).")
-_stand_in.is_valid_syntax = _is_valid_syntax  # type: ignore[attr-defined]
+def _stand_in(module: str, functions: tuple[str, ...]) -> _StandIn:
+    stand_in = _StandIn(module, f"Stand-in for {module}, imported on first use (see esi._deferred_imports).")
+    for function in functions:
+        setattr(stand_in, function, _delegate(module, function))
+    return stand_in
 
 
-def defer_rfc3987_syntax() -> bool:
-    """Put the stand-in for ``rfc3987_syntax`` in place; return True when it was."""
-    if _NAME in sys.modules or "jsonschema" in sys.modules:
-        return False
-    if importlib.util.find_spec(_NAME) is None:
-        return False
-    sys.modules[_NAME] = _stand_in
-    return True
+def defer_format_libraries() -> list[str]:
+    """Put the stand-ins in place; return the modules deferred."""
+    if "jsonschema" in sys.modules:
+        return []
+    deferred = []
+    for module, functions in DEFERRED.items():
+        if module in sys.modules or importlib.util.find_spec(module) is None:
+            continue
+        sys.modules[module] = _stand_in(module, functions)
+        deferred.append(module)
+    return deferred

@@ -32,16 +32,18 @@ def test_importing_the_client_module_builds_nothing():
     assert out.stdout.strip() == "[]"
 
 
-def test_importing_bravado_through_esi_defers_rfc3987_syntax():
+def test_importing_bravado_through_esi_defers_jsonschemas_format_libraries():
     code = (
         "import sys, esi, bravado.client, jsonschema; "
-        "print('rfc3987_syntax.syntax_helpers' in sys.modules); "
-        "print(jsonschema.FormatChecker().conforms('not an iri', 'iri')); "
-        "print('rfc3987_syntax.syntax_helpers' in sys.modules)"
+        "print('rfc3987_syntax.syntax_helpers' in sys.modules, 'uri_template.uritemplate' in sys.modules); "
+        "checker = jsonschema.FormatChecker(); "
+        "print(checker.conforms('not an iri', 'iri'), checker.conforms('http://x/{a', 'uri-template'), "
+        "checker.conforms('http://x/{a}', 'uri-template'), checker.conforms('a b', 'uri')); "
+        "print('rfc3987_syntax.syntax_helpers' in sys.modules, 'uri_template.uritemplate' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
-    # Not imported by bravado; imported (and working) on the first iri check.
-    assert out.stdout.split() == ["False", "False", "True"]
+    # Not imported by bravado; imported, and checking as before, on first use.
+    assert out.stdout.split() == ["False", "False", "False", "False", "True", "False", "True", "True"]
 
 
 def test_provider_builds_lazily_once_and_thread_safely(monkeypatch):
