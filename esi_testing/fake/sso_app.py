@@ -307,7 +307,9 @@ def _add_query(url: str, params: dict[str, str]) -> str:
 
 
 def _template(name: str) -> Template:
-    return Template(resources.files("esi_testing.fake").joinpath("templates").joinpath(name).read_text("utf-8"))
+    return Template(
+        resources.files("esi_testing.fake").joinpath("templates").joinpath(name).read_text("utf-8")
+    )
 
 
 def _consent_page(sso: FakeSSO, params: dict[str, str]) -> Response:
