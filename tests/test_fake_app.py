@@ -505,3 +505,7 @@ def test_corporation_roles_from_the_data_pack_are_required(backend: FakeBackend,
     assert refused.status_code == 403 and error_of(refused) == "Character does not have required role(s)"
     backend.add_data({**roles, "body": {"roles": ["Junior_Accountant"]}})
     assert client.get(url, headers=bearer(scopes=[scope])).status_code == 200
+
+
+def test_backend_repr_names_snapshots_and_data(backend: FakeBackend) -> None:
+    assert repr(backend) == f"<FakeBackend latest, 2025-12-16: {len(backend.data)} records>"

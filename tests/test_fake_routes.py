@@ -145,3 +145,34 @@ def test_unions_require_their_single_property(dated: RouteTable) -> None:
 def test_a_malformed_spec_is_refused_with_the_reason() -> None:
     with pytest.raises(spec_snapshots.SnapshotError, match="no paths"):
         RouteTable({"swagger": "2.0", "info": {"version": "1"}, "paths": {}})
+
+
+def test_public_names_of_the_fake_esi_modules() -> None:
+    from esi_testing.fake import app, backend, datapack, generate, routes
+
+    assert app.__all__ == ["ERROR_LIMITED", "FakeESIApp", "make_app"]
+    assert backend.__all__ == ["DEFAULT_DATA", "FakeBackend", "Fault", "JournalEntry", "TokenRejected"]
+    assert routes.__all__ == [
+        "ESI_LANGUAGES",
+        "Param",
+        "RateLimit",
+        "Route",
+        "RouteNotFound",
+        "RouteTable",
+        "operation_key",
+        "snake_case",
+    ]
+    assert generate.__all__ == ["generate", "seed_for"]
+    assert datapack.__all__ == [
+        "NON_DATA_PARAMS",
+        "DataPack",
+        "DataPackError",
+        "Record",
+        "canonical",
+        "cursor_page",
+        "normalise_language",
+        "page_of",
+        "read_records",
+    ]
+    for module in (app, backend, datapack, generate, routes):
+        assert all(hasattr(module, name) for name in module.__all__)

@@ -55,7 +55,7 @@ from esi_testing.fake.backend import FakeBackend, Fault, JournalEntry, TokenReje
 from esi_testing.fake.datapack import NON_DATA_PARAMS, Record, cursor_page, page_of
 from esi_testing.fake.routes import Param, Route, RouteNotFound
 
-__all__ = ["FakeESIApp", "make_app"]
+__all__ = ["ERROR_LIMITED", "FakeESIApp", "make_app"]
 
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 ERROR_LIMITED = (

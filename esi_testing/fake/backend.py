@@ -202,6 +202,10 @@ class FakeBackend:
         self._journal: deque[JournalEntry] = deque(maxlen=journal_size)
         self.reset()
 
+    def __repr__(self) -> str:
+        mode = " strict" if self.strict else ""
+        return f"<FakeBackend{mode} {', '.join(t.label for t in self.tables)}: {len(self.data)} records>"
+
     # --- lifecycle ----------------------------------------------------------
 
     def reset(self) -> None:
