@@ -1,88 +1,22 @@
-"""Check and convert ESI response bodies fast, with the types bravado-core gives.
+"""Compile a response schema into a function that checks and converts decoded JSON in place.
 
-bravado-core checks a response with jsonschema and then unmarshals it by walking
-the schema for every value; on a 1000-order market page that costs some 20
-times the HTTP request and JSON decoding together (``bench/per_call.py``). This
-module compiles each response schema once
-into Python source (one function per object or array schema, primitives inlined)
-that checks and converts the decoded JSON *in place*:
-
-* types (``integer``, ``number``, ``string``, ``boolean``, ``array``, ``object``),
-  ``required``, ``enum``, ``x-nullable``, ``minimum``/``maximum``,
-  ``minItems``/``maxItems``/``uniqueItems``, ``minLength``/``maxLength``,
-  ``pattern`` and ``additionalProperties``, as bravado-core's validator does;
-* formats as bravado-core unmarshals them: ``date-time`` to an aware
-  :class:`~datetime.datetime`, ``date`` to a :class:`~datetime.date`,
-  ``float``/``double`` to :class:`float`; other formats through the spec's own
-  formatters;
-* missing properties filled with their default or ``None`` when the spec's
-  ``include_missing_properties`` is on (bravado-core's default);
-* a subtree using anything else (``allOf``, ``multipleOf``, ...) is handed to
-  bravado-core's own validation and unmarshalling, so results never differ.
-
-A mismatch raises :class:`esi.errors.ResponseValidationError` (where bravado-core
-raises jsonschema's ``ValidationError``) naming the JSON path, the expectation
-and the value, for example
-``response of get_markets_region_id_orders: $[17].price: expected number, got 'abc'``.
-
-Intended differences: a UTC date-time gets ``dateutil.tz.tzutc()`` as its
-``tzinfo``. bravado-core's ``dateutil.parser.parse`` gives the same instant, but
-with ``tzlocal()`` when the process' local zone is named UTC (as Django makes it
-with ``TIME_ZONE = "UTC"``) and ``tzutc()`` otherwise; we give the latter always.
-And an error response (non-2xx) whose body breaks its schema raises its HTTP
-error, not a validation error (see :func:`handle_response`).
-
-How the client uses it (:mod:`esi.operations` does this): build the bravado
-client with ``config={"validate_responses": False, "use_models": False, ...}``
-and let the future hand each response to :func:`handle_response` instead of
-bravado's ``bravado.http_future.unmarshal_response`` (same signature)::
-
-    from bravado.http_future import HttpFuture, reraise_errors
-    from esi.unmarshal import handle_response
-
-    class EsiHttpFuture(HttpFuture):
-        @reraise_errors
-        def _get_swagger_result(self, incoming_response):
-            if self.operation is None:
-                return None
-            handle_response(incoming_response, self.operation, self.request_config.response_callbacks)
-            return incoming_response.swagger_result
-
-:func:`unmarshal_response` is the part that turns one response into data, and
-:func:`converter_for_operation` gives the compiled converter itself (cached per
-operation and status code; ``converter.source`` shows the generated code). A
-converter owns the value it is given: pass freshly decoded JSON, never a value
-that is kept elsewhere.
+See :mod:`esi.unmarshal` for what is checked and converted.
 """
 
 from __future__ import annotations
 
 import copy
 import re
-import threading
-import weakref
 from collections.abc import Callable
-from datetime import date, datetime
 from typing import Any
 
-from bravado.http_future import raise_on_expected, raise_on_unexpected
-from bravado_core.content_type import APP_JSON, APP_MSGPACK
 from bravado_core.formatter import DEFAULT_FORMATS
-from bravado_core.response import get_response_spec
 from bravado_core.schema import get_type_from_schema
-from dateutil.parser import isoparse
-from dateutil.tz import UTC
 
 from esi.errors import ResponseValidationError
+from esi.unmarshal.dates import parse_date, parse_date_time
 
-__all__ = [
-    "compile_converter",
-    "converter_for_operation",
-    "handle_response",
-    "parse_date",
-    "parse_date_time",
-    "unmarshal_response",
-]
+__all__ = ["Converter", "compile_converter"]
 
 Converter = Callable[[Any], Any]
 
@@ -96,37 +30,6 @@ _HANDLED = _ANNOTATIONS | {
 _UNTYPED = _ANNOTATIONS | {"enum", "default", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"}
 _UNTYPED |= {"minLength", "maxLength", "pattern"}
 _PRIMITIVE_TYPES = {"integer": (int,), "number": (float, int), "string": (str,), "boolean": (bool,)}
-_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})", re.ASCII)
-_fromisoformat = datetime.fromisoformat
-_date_fromisoformat = date.fromisoformat
-
-
-def parse_date_time(value: str) -> datetime | None:
-    """Return an RFC 3339 date-time string as an aware datetime, or None when it is not one."""
-    # ESI sends "2016-09-03T05:12:25Z": that shape is parsed without regex or dateutil.
-    if len(value) == 20 and value[4::3] == "--T::Z":
-        try:
-            naive = _fromisoformat(value[:19])
-        except ValueError:
-            return None
-        # datetime(<pickled state>, tzinfo), the constructor pickle uses, is 3x faster than .replace(tzinfo=).
-        return datetime(naive.__reduce__()[1][0], UTC)  # type: ignore[call-arg,arg-type]
-    if _RFC3339.fullmatch(value) is None:
-        return None
-    try:
-        return isoparse(value)
-    except (ValueError, OverflowError):
-        return None
-
-
-def parse_date(value: str) -> date | None:
-    """Return a ``YYYY-MM-DD`` string as a date, or None when it is not one."""
-    if len(value) == 10 and value[4] == "-" and value[7] == "-" and value.isascii():
-        try:
-            return _date_fromisoformat(value)
-        except ValueError:
-            return None
-    return None
 
 
 class _Sensitive:
@@ -482,86 +385,3 @@ def compile_converter(swagger_spec: Any, schema: Any, name: str = "response") ->
 
     convert.source = source  # type: ignore[attr-defined]  # for debugging a schema's checks
     return convert
-
-
-_converters: weakref.WeakKeyDictionary[Any, dict[int, Converter | None]] = weakref.WeakKeyDictionary()
-_lock = threading.Lock()
-
-
-def converter_for_operation(operation: Any, status_code: int) -> Converter | None:
-    """Return the converter of a bravado-core ``Operation``'s response, or None when it has no schema.
-
-    Compiled on first use, then cached per operation and status code. Raises bravado-core's
-    ``MatchingResponseNotFound`` when the spec has no response for ``status_code``.
-    """
-    try:
-        return _converters[operation][status_code]
-    except KeyError:
-        pass
-    response_spec = get_response_spec(status_code, operation)
-    converter = None
-    if "schema" in response_spec:
-        converter = compile_converter(operation.swagger_spec, response_spec["schema"], operation.operation_id)
-    with _lock:
-        _converters.setdefault(operation, {})[status_code] = converter
-    return converter
-
-
-def unmarshal_response(incoming_response: Any, operation: Any) -> Any:
-    """Return the body of a bravado ``IncomingResponse`` as checked, converted data.
-
-    A drop-in for ``bravado.http_future.unmarshal_response_inner`` with bravado-core's
-    validation replaced by the compiled converter.
-    """
-    converter = converter_for_operation(operation, incoming_response.status_code)
-    if converter is None:
-        return None
-    content_type = incoming_response.headers.get("content-type", "").lower()
-    if content_type.startswith(APP_JSON):
-        return converter(incoming_response.json())
-    if content_type.startswith(APP_MSGPACK):
-        from msgpack import unpackb
-
-        return converter(unpackb(incoming_response.raw_bytes))
-    if content_type.startswith("application"):
-        return incoming_response.raw_bytes
-    return incoming_response.text
-
-
-def handle_response(
-    incoming_response: Any,
-    operation: Any,
-    response_callbacks: list[Callable[[Any, Any], None]] | None = None,
-) -> None:
-    """Set ``incoming_response.swagger_result``, raising bravado's HTTP errors as bravado does.
-
-    Same signature and behaviour as ``bravado.http_future.unmarshal_response``, with
-    :func:`unmarshal_response` doing the unmarshalling; a non-2xx response whose body does
-    not match its schema raises its HTTP error, with the body as sent in ``swagger_result``.
-    """
-    from bravado.exception import make_http_exception
-    from bravado_core.exception import MatchingResponseNotFound
-
-    try:
-        raise_on_unexpected(incoming_response)
-        try:
-            incoming_response.swagger_result = unmarshal_response(incoming_response, operation)
-        except ResponseValidationError:
-            if 200 <= incoming_response.status_code < 300:
-                raise
-            # An error whose body breaks its schema is still that HTTP error (bravado-core would
-            # raise its ValidationError instead): keep the body as sent.
-            incoming_response.swagger_result = _body_as_sent(incoming_response)
-    except MatchingResponseNotFound as e:
-        raise make_http_exception(response=incoming_response, message=str(e)) from e
-    finally:
-        for callback in response_callbacks or ():
-            callback(incoming_response, operation)
-    raise_on_expected(incoming_response)
-
-
-def _body_as_sent(incoming_response: Any) -> Any:
-    try:
-        return incoming_response.json()
-    except ValueError:
-        return incoming_response.text
