@@ -55,6 +55,12 @@ def test_swagger_era_session_sends_no_compatibility_headers(esi_url):
     assert "X-Tenant" not in sent
 
 
+@pytest.mark.parametrize("date", ["newest", "2025-13-01", "16/12/2025"])
+def test_a_compatibility_date_that_is_not_a_date_is_refused(date):
+    with pytest.raises(ValueError, match=f"YYYY-MM-DD, not '{date}'"):
+        build_session(compatibility_date=date)
+
+
 def test_tenant_follows_the_datasource_and_refuses_unknown_ones():
     assert tenant_for_datasource("tranquility") == "tranquility"
     assert tenant_for_datasource("Singularity") == "singularity"

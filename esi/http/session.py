@@ -66,9 +66,14 @@ def build_session(
     session.mount("http://", adapter)
     session.headers["User-Agent"] = user_agent(app_info_text)
     if compatibility_date is not None:
-        if isinstance(compatibility_date, dt.date):
-            compatibility_date = compatibility_date.isoformat()
-        session.headers["X-Compatibility-Date"] = str(compatibility_date)
+        if not isinstance(compatibility_date, dt.date):
+            try:
+                compatibility_date = dt.date.fromisoformat(str(compatibility_date))
+            except ValueError:
+                raise ValueError(
+                    f"compatibility_date must be a date as YYYY-MM-DD, not {compatibility_date!r}"
+                ) from None
+        session.headers["X-Compatibility-Date"] = compatibility_date.isoformat()
         session.headers["X-Tenant"] = tenant or tenant_for_datasource(datasource)
     elif tenant:
         session.headers["X-Tenant"] = tenant
