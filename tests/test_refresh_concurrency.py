@@ -8,8 +8,11 @@ by default and on PostgreSQL with ``ESI_TEST_DATABASE=postgres`` (CI).
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
+import subprocess
+import sys
 import threading
 from typing import Any
 
@@ -142,3 +145,70 @@ def test_processes_refreshing_one_token_lose_nothing(monkeypatch: pytest.MonkeyP
     # one process called SSO: the row lock (PostgreSQL) or the lock file (SQLite) held the others
     calls = fake.calls("token", grant_type="refresh_token")
     assert [c.error for c in calls] == [None], calls
+
+
+CHILD = """
+import json, os, sys
+os.environ["DJANGO_SETTINGS_MODULE"] = "tests.settings"
+os.environ["OAUTHLIB_INSECURE_TRANSPORT"] = "1"  # the fake SSO listens on http://127.0.0.1
+import django
+from django.conf import settings
+from django.db import connections
+django.setup()
+connections["default"].settings_dict["NAME"] = sys.argv[1]
+settings.ESI_SSO_BASE_URL = sys.argv[2]
+from esi.models import Token
+token = Token.objects.get(pk=int(sys.argv[3]))
+print("ready", flush=True)
+sys.stdin.readline()
+try:
+    token.refresh()
+    print(json.dumps(["ok", token.refresh_token]), flush=True)
+except BaseException as exc:
+    print(json.dumps(["error", repr(exc)]), flush=True)
+"""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_without_a_lock_file_processes_still_lose_nothing(monkeypatch: pytest.MonkeyPatch, settings) -> None:
+    """SQLite where no lock file can be made (or Windows): the swap and the invalid_grant grace keep the token."""
+    if connection.vendor != "sqlite":
+        pytest.skip("the lock file is SQLite's; PostgreSQL locks the row")
+    db_name = connection.settings_dict["NAME"]
+    blocker = f"{db_name}.esi-refresh-lock"
+    fake = FakeSSO(clients=[Client(CLIENT_ID, CLIENT_SECRET)])
+    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
+    with FakeESIServer(SSOApp(fake)) as server:
+        settings.ESI_SSO_BASE_URL = server.url
+        esi_sso.clear_caches()
+        token = make_token(fake, expired=True)
+        esi_sso.clear_caches()
+        if os.path.isfile(blocker):
+            os.unlink(blocker)  # this process keeps its descriptor; fresh processes find a directory
+        os.mkdir(blocker)
+        try:
+            root = str(settings.BASE_DIR)
+            env = {**os.environ, "PYTHONPATH": root}
+            args = [sys.executable, "-c", CHILD, db_name, server.url, str(token.pk)]
+            children = [
+                subprocess.Popen(
+                    args, cwd=root, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+                )
+                for _ in range(PROCESSES)
+            ]
+            for child in children:
+                assert child.stdout is not None and child.stdout.readline().strip() == "ready"
+            for child in children:  # go, all at once
+                assert child.stdin is not None
+                child.stdin.write("\n")
+                child.stdin.flush()
+            outcomes = [tuple(json.loads(child.communicate(timeout=60)[0])) for child in children]
+        finally:
+            os.rmdir(blocker)
+
+    stored = Token.objects.get(pk=token.pk)
+    assert outcomes == [("ok", stored.refresh_token)] * PROCESSES
+    assert fake.is_live(stored.refresh_token) and not stored.expired
+    calls = fake.calls("token", grant_type="refresh_token")
+    assert [c.error for c in calls].count(None) == 1, calls  # one winner...
+    assert {c.error for c in calls} <= {None, "invalid_grant"}  # ...whose losers took its tokens
