@@ -75,47 +75,11 @@ def _spec_request(
     )
 
 
-def _http_client(app_info_text: str | None, compatibility_date: str | None, datasource: str | None):
-    """Return ``(bravado http client, headers the client must add itself)``: one pooled session."""
-    try:
-        from esi.http import EsiRequestsClient
-    except ImportError:
-        return _fallback_http_client(app_info_text, compatibility_date, datasource)
-    client = EsiRequestsClient(app_info_text, compatibility_date, datasource=datasource)
-    return client, {}
+def _http_client(app_info_text: str | None, compatibility_date: str | None, datasource: str | None) -> Any:
+    """Return the bravado HTTP client of one client: one pooled session (see :mod:`esi.http`)."""
+    from esi.http import EsiRequestsClient
 
-
-def _fallback_http_client(app_info_text: str | None, compatibility_date: str | None, datasource: str | None):
-    """Return bravado's RequestsClient on a pooled, retrying session (without esi.http)."""
-    from bravado.requests_client import RequestsClient
-    from requests.adapters import HTTPAdapter
-    from urllib3.util.retry import Retry
-
-    import esi
-
-    client = RequestsClient()
-    retry = Retry(
-        total=None,
-        connect=app_settings.ESI_CONNECTION_ERROR_MAX_RETRIES,
-        read=app_settings.ESI_CONNECTION_ERROR_MAX_RETRIES,
-        status=app_settings.ESI_SERVER_ERROR_MAX_RETRIES,
-        status_forcelist=(502, 503, 504),
-        allowed_methods=None,
-        backoff_factor=app_settings.ESI_SERVER_ERROR_BACKOFF_FACTOR,
-        raise_on_status=False,
-    )
-    adapter = HTTPAdapter(pool_maxsize=app_settings.ESI_CONNECTION_POOL_MAXSIZE, max_retries=retry)
-    client.session.mount("https://", adapter)
-    client.session.mount("http://", adapter)
-    email = app_settings.ESI_USER_CONTACT_EMAIL
-    contact = f"{email}; +{esi.__url__}" if email else f"+{esi.__url__}"
-    agent = f"{esi.__title__}/{esi.__version__} ({contact})"
-    client.session.headers["User-Agent"] = f"{app_info_text} {agent}" if app_info_text else agent
-    headers = {}
-    if compatibility_date:
-        headers["X-Compatibility-Date"] = compatibility_date
-        headers["X-Tenant"] = datasource or app_settings.ESI_API_DATASOURCE
-    return client, headers
+    return EsiRequestsClient(app_info_text, compatibility_date, datasource=datasource)
 
 
 def esi_client_factory(
@@ -145,7 +109,7 @@ def esi_client_factory(
     if app_settings.ESI_INFO_LOGGING_ENABLED:
         logger.info("Building an ESI client from %s", request.label)
     prepared = get_spec(request)
-    http_client, extra_headers = _http_client(app_info_text, prepared.compatibility_date, datasource)
+    http_client = _http_client(app_info_text, prepared.compatibility_date, datasource)
     if token is not None:
         http_client.authenticator = TokenAuthenticator(token)
     context = ClientContext(
@@ -153,7 +117,6 @@ def esi_client_factory(
         http_client=http_client,
         datasource=datasource,
         compatibility_date=prepared.compatibility_date,
-        extra_headers=extra_headers,
     )
     return EsiClient(context)
 

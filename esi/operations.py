@@ -26,7 +26,7 @@ import importlib.util
 import logging
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from bravado.client import CallableOperation, ResourceDecorator, SwaggerClient, construct_params
@@ -123,8 +123,6 @@ class ClientContext:
     compatibility_date: str | None = None
     #: Base URL of ESI; None reads ``ESI_API_URL`` on each call.
     api_url: str | None = None
-    #: Headers sent on every call (``X-Compatibility-Date``, ``X-Tenant``).
-    extra_headers: dict[str, str] = field(default_factory=dict)
 
     def base_url(self) -> str:
         """Return ESI's base URL, without the trailing slash."""
@@ -263,7 +261,6 @@ class EsiFuture(_Unmarshal):
             "connect_timeout": options.get("connect_timeout", app_settings.ESI_REQUESTS_CONNECT_TIMEOUT),
             "timeout": options.get("timeout", app_settings.ESI_REQUESTS_READ_TIMEOUT),
         }
-        request["headers"].update(context.extra_headers)
         construct_params(operation, request, kwargs)
         return request
 
@@ -281,9 +278,6 @@ class EsiFuture(_Unmarshal):
         """Send one request; return ``(data, response)``."""
         config = RequestConfig(self._request_options, also_return_response_default=True)
         config.also_return_response = True
-        if logger.isEnabledFor(logging.INFO) and app_settings.ESI_INFO_LOGGING_ENABLED:
-            extra = " ".join(f"{k}={overrides[k]}" for k in ("page", "language") if k in overrides)
-            logger.info("Fetching from ESI: %s %s", self._op.operation_id, extra)
         request = self._request_for(overrides)
         data, response = HttpFuture.result(self._send(request, config), timeout=timeout)  # type: ignore[misc, attr-defined]
         return data, response

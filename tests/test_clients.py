@@ -277,3 +277,20 @@ def test_live_spec_is_downloaded_when_asked(settings):
     settings.ESI_SPEC_OFFLINE = True
     with pytest.raises(SpecError, match="ESI_SPEC_OFFLINE"):
         esi_client_factory()
+
+
+def test_offline_without_a_real_route_snapshot_derives_it_and_says_what_is_missing(settings):
+    from spec_snapshots import SpecDerivedWarning
+
+    settings.ESI_SPEC_SNAPSHOT_DIRS = []
+    settings.ESI_SPEC_OFFLINE = True
+    with pytest.warns(SpecDerivedWarning):
+        client = esi_client_factory(Universe="v2")
+    assert client._context.prepared.version_of("Universe") == "v2"
+    assert dir(client.Universe)
+    # The 2020 latest spec has no v3 Character operation to derive from.
+    with (
+        pytest.warns(SpecDerivedWarning),
+        pytest.raises(AttributeError, match="Resource Character not found on ESI version v3"),
+    ):
+        esi_client_factory(Universe="v1", Character="v3")
