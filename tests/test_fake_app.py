@@ -509,3 +509,14 @@ def test_corporation_roles_from_the_data_pack_are_required(backend: FakeBackend,
 
 def test_backend_repr_names_snapshots_and_data(backend: FakeBackend) -> None:
     assert repr(backend) == f"<FakeBackend latest, 2025-12-16: {len(backend.data)} records>"
+
+
+def test_a_recorded_page_is_served_the_same_after_newer_data(backend: FakeBackend, client: Client) -> None:
+    url = "/latest/markets/10000002/orders/?order_type=all&page=2"
+    first = client.get(url)
+    assert client.get(url).get_data() == first.get_data()
+    backend.add_data(
+        {"operation": "get_markets_region_id_orders", "params": {"region_id": 10000002}, "body": []}
+    )
+    assert client.get(url).status_code == 404  # the newer, empty list has one page
+    assert client.get("/latest/markets/10000002/orders/?order_type=all").get_json() == []

@@ -93,6 +93,8 @@ class FakeESIApp:
 
     def __init__(self, backend: FakeBackend) -> None:
         self.backend = backend
+        # (recorded body, page and cursor) -> (that body, serialised page, ETag)
+        self._payloads: dict[tuple[Any, ...], tuple[Any, bytes, str]] = {}
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         request = Request(environ)
@@ -148,6 +150,14 @@ class FakeESIApp:
             language = self._language(request, route, params)
             status, body, headers, source = self._data(route, params, language)
             state["source"] = source
+            if source == "recorded" and isinstance(body, (list, dict)):
+                # The same recorded page is serialised once (a 1000-item page costs milliseconds).
+                state["payload_of"] = body
+                state["payload_key"] = (
+                    id(body),
+                    backend.page_size,
+                    *(params.get(k) for k in ("page", "before", "after", "limit")),
+                )
             status, body, headers = self._shape(request, route, params, status, body, headers)
             if route.localized and language:
                 headers.setdefault("Content-Language", language)
@@ -365,7 +375,17 @@ class FakeESIApp:
         state: dict[str, Any],
     ) -> Response:
         backend = self.backend
-        payload = b"" if body is None and status in (204, 304) else _dump(body)
+        key = state.get("payload_key")
+        cached = self._payloads.get(key) if key is not None else None
+        if cached is not None and cached[0] is state.get("payload_of"):
+            payload = cached[1]
+            headers.setdefault("ETag", cached[2])
+        else:
+            payload = b"" if body is None and status in (204, 304) else _dump(body)
+            if key is not None:
+                if len(self._payloads) >= 256:
+                    self._payloads.clear()
+                self._payloads[key] = (state["payload_of"], payload, _etag(payload))
         if status < 300 and request.method == "GET":
             self._caching(route, headers, payload)
             if status == 200 and _not_modified(request, headers):
@@ -427,7 +447,7 @@ class FakeESIApp:
             scope = "private" if route.secured else "public"
             headers.setdefault("Cache-Control", f"{scope}, max-age={int(seconds)}")
         headers.setdefault("Last-Modified", http_date(self.backend.started))
-        headers.setdefault("ETag", quote_etag(hashlib.sha256(payload).hexdigest()[:40]))
+        headers.setdefault("ETag", _etag(payload))
 
     # --- control endpoints ----------------------------------------------------
 
@@ -494,6 +514,10 @@ def _character_id(claims: Mapping[str, Any]) -> int | None:
 def _page_param(route: Route, params: Mapping[str, Any]) -> dict[str, Any]:
     # A record naming its page answers that page; otherwise the fake pages the list itself.
     return {"page": int(params.get("page") or 1)} if route.paged else {}
+
+
+def _etag(payload: bytes) -> str:
+    return quote_etag(hashlib.sha256(payload).hexdigest()[:40])
 
 
 def _not_modified(request: Request, headers: Mapping[str, str]) -> bool:
