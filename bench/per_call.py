@@ -1,7 +1,7 @@
 """CPU time of ``result()`` on one 1000-order market page, against ``requests.get(url).json()``.
 
-A loopback server (``bench/_server.py``, run in a child process so that its CPU
-is not counted) serves one page of 1000 orders generated to match the
+A loopback server (``bench/_server.py``'s ``ServerProcess``: a child process, so
+that its CPU is not counted) serves one page of 1000 orders generated to match the
 ``get_markets_region_id_orders`` schema of the bundled ``latest`` snapshot.
 Each figure is the median CPU time (``time.process_time``) of one call over
 ``--repeat`` calls, all measured in the same run:
@@ -26,10 +26,8 @@ import argparse
 import copy
 import datetime as dt
 import json
-import os
 import random
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -39,6 +37,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._common import configure_django  # noqa: E402
+from bench._server import ServerProcess  # noqa: E402
 
 PATH = "/latest/markets/10000002/orders/"
 RANGES = ["station", "region", "solarsystem", "1", "2", "3", "4", "5", "10", "20", "30", "40"]
@@ -69,16 +68,6 @@ def orders_page(count: int = 1000, seed: int = 1) -> list[dict[str, Any]]:
     ]
 
 
-def serve() -> None:
-    """Serve the page until stdin closes (the child process of :func:`main`)."""
-    from bench._server import LoopbackServer
-
-    with LoopbackServer() as server:
-        server.route(PATH, pages=[orders_page()])
-        print(server.url, flush=True)
-        sys.stdin.read()
-
-
 def cpu_per_call(calls: dict[str, Callable[[], Any]], repeat: int) -> dict[str, float]:
     """Return the median CPU seconds of each call over ``repeat`` rounds.
 
@@ -107,7 +96,6 @@ def bravado_client(url: str, **config: Any) -> Any:
 
 def with_esi_unmarshal(client: Any) -> Any:
     """Make ``client``'s futures hand responses to esi.unmarshal.handle_response (as esi.operations does)."""
-    from bravado import requests_client
     from bravado.http_future import HttpFuture, reraise_errors
 
     from esi.unmarshal import handle_response
@@ -119,14 +107,12 @@ def with_esi_unmarshal(client: Any) -> Any:
             return incoming_response.swagger_result
 
     http_client = client.swagger_spec.http_client
-    original = requests_client.HttpFuture
+    plain_request = http_client.request
 
     def request(*args: Any, **kwargs: Any) -> Any:
-        requests_client.HttpFuture = Future
-        try:
-            return type(http_client).request(http_client, *args, **kwargs)
-        finally:
-            requests_client.HttpFuture = original
+        future = plain_request(*args, **kwargs)
+        future.__class__ = Future  # the same future, with the response handling esi.operations uses
+        return future
 
     http_client.request = request
     return client
@@ -135,20 +121,9 @@ def with_esi_unmarshal(client: Any) -> Any:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeat", type=int, default=200)
-    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.serve:
-        return serve()
-
-    server = subprocess.Popen(
-        [sys.executable, __file__, "--serve"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-    )
-    try:
-        url = server.stdout.readline().strip()
-        run(url, args.repeat)
-    finally:
-        server.stdin.close()
-        server.wait(timeout=10)
+    with ServerProcess({PATH: {"pages": [orders_page()]}}) as server:
+        run(server.url, args.repeat)
 
 
 def run(url: str, repeat: int) -> None:
@@ -188,7 +163,6 @@ def run(url: str, repeat: int) -> None:
         print(f"  {name:36s} {seconds * 1000:7.2f} ms  {seconds / base:5.1f}x (a)")
     ratio = figures["(d) django-esi esi_client_factory"] / base
     print(f"  django-esi vs requests: {ratio:.2f}x (target <= 2x): {'met' if ratio <= 2 else 'NOT met'}")
-    os.environ.pop("DJANGO_SETTINGS_MODULE", None)
 
 
 if __name__ == "__main__":
