@@ -188,9 +188,11 @@ def test_a_late_answer_does_not_raise_the_budget_of_the_same_window(esi_url, clo
     session, _ = make_session(clock, transport)
     adapter = session.get_adapter("https://")
     host = esi_url.split("/")[2]
-    with override_settings(ESI_ERROR_LIMIT_THRESHOLD=5):
+    with override_settings(ESI_ERROR_LIMIT_THRESHOLD=10):
         session.get(esi_url + "a/")
-        session.get(esi_url + "b/")
+        with pytest.raises(ErrorLimitExceeded):
+            session.get(esi_url + "b/")
+        adapter.error_limit.observe(host, 404, error_limit(50, reset=30), clock.now)
     assert adapter.error_limit.state(host)["remain"] == 9
 
 

@@ -6,8 +6,9 @@ Updates are last-writer-wins; ESI's headers on the next response correct any
 race.
 
 Error limit (both eras): every response may carry ``X-ESI-Error-Limit-Remain``
-and ``X-ESI-Error-Limit-Reset``. While the remaining budget of a host is at or
-below ``ESI_ERROR_LIMIT_THRESHOLD`` and the reset has not passed,
+and ``X-ESI-Error-Limit-Reset``. Once a response reports a remaining budget at or
+below ``ESI_ERROR_LIMIT_THRESHOLD`` (only then is anything written), and until
+the reset it reports,
 :meth:`ErrorLimitGuard.check` raises :class:`~esi.errors.ErrorLimitExceeded`
 before anything is sent. A 420 sets the state from its headers (or blocks for
 ESI's 60 s window when it has none).
@@ -142,14 +143,15 @@ class ErrorLimitGuard:
             reset = int(DEFAULT_ERROR_WINDOW) if reset is None else reset
         if remain is None or reset is None:
             return
+        if status != 420 and remain > int(app_settings.ESI_ERROR_LIMIT_THRESHOLD):
+            # Nothing to stop: skip the cache round trips. A stored low budget
+            # expires with its window, and a late, higher answer must not undo it.
+            return
         reset_at = now + max(0, reset)
         previous = self.state(host)
-        # Within one window the budget only falls: keep the lowest report so
-        # that a late answer does not undo an earlier, lower one.
         if previous and abs(previous["reset_at"] - reset_at) < 2 and previous["remain"] < remain:
             remain = int(previous["remain"])
-        if status == 420 or remain <= int(app_settings.ESI_ERROR_LIMIT_THRESHOLD):
-            logger.warning("ESI error limit of %s: %d errors left, resets in %d s", host, remain, reset)
+        logger.warning("ESI error limit of %s: %d errors left, resets in %d s", host, remain, reset)
         _cache_set(self.alias, self._key(host), {"remain": remain, "reset_at": reset_at}, reset + 1)
 
 
