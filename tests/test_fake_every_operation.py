@@ -109,3 +109,37 @@ def test_every_operation_of_every_spec_answers_valid_data(
     assert not failures, "\n".join(failures[:20])
     # Both eras and every shared spec were exercised, not an empty directory.
     assert len(report) >= 3 and total > 1000
+
+
+@pytest.mark.parametrize("snapshot", ["latest", "2025-12-16"])
+def test_every_operation_refuses_bad_requests_as_esi(snapshot: str) -> None:
+    """No token: 401 on every secured operation; a non-integer id: 400 naming it."""
+    table = RouteTable.for_snapshot(snapshot)
+    client = Client(make_app(FakeBackend(snapshot=table, data=None, error_limit=10**6)))
+    token = mint_access_token(CHARACTER_ID, sorted({s for r in table for s in r.scopes}), scp_as_string=False)
+    secured = typed = 0
+    for route in table:
+        url, headers, body = _request_for(route, token)
+        if route.secured:
+            anonymous = {k: v for k, v in headers.items() if k != "Authorization"}
+            response = client.open(url, method=route.method, headers=anonymous, data=body)
+            assert response.status_code == 401, f"{route.method} {url}: {response.status_code}"
+            secured += 1
+        integer = next(
+            (p for p in route.params if p.location == "path" and p.schema.get("type") == "integer"), None
+        )
+        if integer is not None:
+            bad = route.template.replace("{" + integer.name + "}", "x1")
+            for p in route.params:
+                if p.location == "path" and p is not integer:
+                    bad = bad.replace("{" + p.name + "}", str(CHARACTER_ID))
+            bad += url[len(url.split("?")[0]) :]  # the same query
+            response = client.open(bad, method=route.method, headers=headers, data=body)
+            if route.secured and integer.name == "character_id":
+                # The token's character is checked first: "x1" is not that character.
+                assert response.status_code == 403, f"{route.method} {bad}: {response.status_code}"
+            else:
+                assert response.status_code == 400, f"{route.method} {bad}: {response.status_code}"
+                assert integer.name in response.get_json()["error"]
+            typed += 1
+    assert secured > 100 and typed > 100
