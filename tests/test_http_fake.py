@@ -13,6 +13,8 @@ from esi_testing import FakeESI
 
 from .http_helpers import AdvancingSleeps, Clock
 
+pytest_plugins = ["tests.http_fixtures"]
+
 
 @pytest.fixture(autouse=True)
 def _forget_http_state() -> Iterator[None]:
