@@ -150,10 +150,12 @@ def fake_esi(
 
 
 def _forget_esi_http_state() -> None:
-    """Forget cached responses and limit state, so no answer of an earlier test is served."""
+    """Forget cached responses, limit state and SSO metadata/JWKS of earlier tests."""
+    from esi import sso
     from esi.http.store import clear_state
 
     clear_state()
+    sso.clear_caches()
 
 
 def _django_configured() -> bool:

@@ -62,10 +62,12 @@ class FakeESIMixin:
             cls._fake_esi_stack.close()
 
     def setUp(self) -> None:
+        from esi import sso
         from esi.http.store import clear_state
 
         self.fake_esi.reset()
         clear_state()  # no cached answer of an earlier test is served
+        sso.clear_caches()
         super().setUp()  # type: ignore[misc]
 
     def make_token(self, **kwargs: Any) -> Any:
