@@ -115,7 +115,8 @@ class _Compiler:
         kind = get_type_from_schema(self.spec, schema)
         if kind not in (None, "object", "array", *_PRIMITIVE_TYPES) or "$ref" in schema:
             return False
-        # An untyped schema is checked (jsonschema applies `properties` to any dict) but not converted.
+        # An untyped schema is compiled only with checks that need no type: bravado-core's validator
+        # applies `properties`, `items`, `format`... to any value of the right kind, without converting.
         handled = _UNTYPED if kind is None else _HANDLED
         return all(key in handled or key.startswith("x-") for key in schema)
 
