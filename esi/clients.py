@@ -23,12 +23,12 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from esi.app_settings import app_settings
-from esi.spec import SpecRequest, get_spec
+from esi.spec import SpecRequest, get_spec, minimize_spec
 
 if TYPE_CHECKING:  # pragma: no cover
     from esi.operations import EsiClient
 
-__all__ = ["EsiClientProvider", "esi_client_factory"]
+__all__ = ["EsiClientProvider", "esi_client_factory", "minimize_spec"]
 
 logger = logging.getLogger(__name__)
 

@@ -50,6 +50,7 @@ __all__ = [
     "clear_memory_cache",
     "get_spec",
     "merge_resources",
+    "minimize_spec",
     "resource_key",
     "route_snapshot",
     "spec_cache_dir",
@@ -252,6 +253,25 @@ def _merge_security(merged: dict[str, Any], specs: list[Mapping[str, Any]]) -> N
                 defs[name]["scopes"].update(definition.get("scopes") or {})
     if not defs:
         del merged["securityDefinitions"]
+
+
+def minimize_spec(
+    spec_dict: Mapping[str, Any],
+    operations: list[str] | None = None,
+    resources: list[str] | None = None,
+) -> dict[str, Any]:
+    """Return ``spec_dict`` with only the operations named, or those of the resources (tags) named.
+
+    As in django-esi 2.x, for small specs in tests (``spec_file=``).
+    """
+    operations = operations or []
+    resources = resources or []
+    minimized: dict[str, Any] = {key: value for key, value in spec_dict.items() if key != "paths"}
+    minimized["paths"] = {}
+    for path, method, op in _iter_ops(spec_dict):
+        if op.get("operationId") in operations or any(tag in resources for tag in op.get("tags") or ()):
+            minimized["paths"].setdefault(path, {})[method] = op
+    return minimized
 
 
 # --- building and caching -------------------------------------------------------

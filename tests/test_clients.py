@@ -18,7 +18,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def test_public_names():
-    assert esi.clients.__all__ == ["EsiClientProvider", "esi_client_factory"]
+    assert esi.clients.__all__ == ["EsiClientProvider", "esi_client_factory", "minimize_spec"]
 
 
 def test_importing_the_client_module_builds_nothing():
@@ -294,3 +294,20 @@ def test_offline_without_a_real_route_snapshot_derives_it_and_says_what_is_missi
         pytest.raises(AttributeError, match="Resource Character not found on ESI version v3"),
     ):
         esi_client_factory(Universe="v1", Character="v3")
+
+
+def test_minimize_spec_keeps_the_operations_and_resources_named(tmp_path, loopback):  # noqa: F811
+    import json
+
+    import spec_snapshots
+    from esi.clients import minimize_spec
+
+    full = spec_snapshots.get(route="latest", dirs=[]).load()
+    small = minimize_spec(full, operations=["get_status"], resources=["Faction Warfare"])
+    assert full["paths"] != small["paths"] and full["paths"]["/status/"]  # the input is kept
+    names = {op["operationId"] for item in small["paths"].values() for op in item.values()}
+    assert "get_status" in names and "get_fw_stats" in names and "get_universe_types" not in names
+    path = tmp_path / "small.json"
+    path.write_text(json.dumps(small))
+    client = esi_client_factory(spec_file=str(path))
+    assert dir(client) == ["Faction_Warfare", "Status"]
