@@ -211,11 +211,16 @@ def mutations(spec: Spec, schema: dict, example: Any) -> Iterator[tuple[str, Any
                     yield f"without {name} at {path}", set_at(example, (*path, name), DELETE), expected_path
 
 
-def test_mutated_examples_are_refused_or_accepted_like_bravado(latest_spec: Spec) -> None:
+@pytest.mark.parametrize("source", ["bundled latest", "swagger2-latest-1.36-2025-12-03-everef.json"])
+def test_mutated_examples_are_refused_or_accepted_like_bravado(request: Any, source: str) -> None:
+    if source == "bundled latest":
+        spec = request.getfixturevalue("latest_spec")
+    else:
+        spec = build_spec(json.loads((request.getfixturevalue("shared_specs") / source).read_text()))
     refused = accepted = 0
-    for op, schema, example in examples(latest_spec):
-        for what, value, path in mutations(latest_spec, schema, example):
-            expected = bravado_result(latest_spec, schema, value)
+    for op, schema, example in examples(spec):
+        for what, value, path in mutations(spec, schema, example):
+            expected = bravado_result(spec, schema, value)
             got = our_result(converter_for_operation(op, 200), value)
             if path is None:
                 assert got == expected, (op.operation_id, what)
@@ -225,7 +230,7 @@ def test_mutated_examples_are_refused_or_accepted_like_bravado(latest_spec: Spec
             assert isinstance(got, ResponseValidationError), (op.operation_id, what)
             assert str(got).startswith(f"response of {op.operation_id}: {path}: "), (what, str(got))
             refused += 1
-    print(f"mutations: {refused} refused, {accepted} accepted, each as bravado-core does")
+    print(f"{source}: {refused} mutations refused, {accepted} accepted, each as bravado-core does")
     assert refused > 1000 and accepted > 100
 
 
