@@ -291,7 +291,13 @@ def _library_versions() -> dict[str, str]:
     import bravado
     import bravado_core
 
-    return {"bravado": str(bravado.version), "bravado-core": str(bravado_core.version)}
+    import esi
+
+    return {
+        "bravado": str(bravado.version),
+        "bravado-core": str(bravado_core.version),
+        "django-esi": esi.__version__,
+    }
 
 
 def _converter_identity() -> str:
