@@ -117,7 +117,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     from werkzeug.serving import make_server
 
     app = _DeferredApp()
-    server = make_server(args.host, args.port, app, threaded=True)
+    try:
+        server = make_server(args.host, args.port, app, threaded=True)
+    except OSError as exc:
+        sys.exit(f"cannot serve on {args.host}:{args.port} ({exc.strerror}); pick another port with --port")
     site_url = f"http://{args.host}:{server.port}"
 
     fake = None

@@ -166,6 +166,20 @@ def test_login_select_token_character_logout(page, demo_url: str) -> None:
     shoot(page, "06-logged-out")
 
 
+def test_single_use_token(page, demo_url: str) -> None:
+    from playwright.sync_api import expect
+
+    page.goto("/single-use/")
+    page.wait_for_load_state()
+    assert not page.url.startswith(demo_url), f"expected the fake SSO's consent page, got {page.url}"
+    page.locator("form [type=submit]").first.click()
+    page.wait_for_url(f"{demo_url}/single-use/**")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Single-use token")
+    expect(page.locator("dl.facts")).to_contain_text("Bound to a user")
+    expect(page.locator(".notice")).to_have_count(0)
+    shoot(page, "13-single-use")
+
+
 @pytest.mark.parametrize(
     ("path", "name", "heading"),
     [
