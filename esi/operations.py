@@ -10,7 +10,9 @@
 
 With ``future.request_config.also_return_response = True`` the first two
 return ``(data, response)``: the response is that of the last page. Data are
-plain JSON (dicts and lists) with ``date-time`` fields as aware datetimes.
+plain JSON (dicts and lists) with ``date-time`` fields as aware datetimes,
+checked and converted by :mod:`esi.unmarshal`'s converter compiled once per
+response schema (bravado's own response validation is off).
 
 A ``token=`` given to an operation (an access token string or a Token) is sent
 as ``Authorization: Bearer``, never as a query parameter, so it reaches no URL,
@@ -22,8 +24,6 @@ is first built.
 
 from __future__ import annotations
 
-import importlib.util
-import logging
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -31,11 +31,12 @@ from typing import Any
 
 from bravado.client import CallableOperation, ResourceDecorator, SwaggerClient, construct_params
 from bravado.config import RequestConfig
-from bravado.http_future import HttpFuture, reraise_errors, unmarshal_response
+from bravado.http_future import HttpFuture, reraise_errors
 from bravado.requests_client import Authenticator
 
 from esi.app_settings import app_settings
 from esi.spec import PreparedSpec, resource_key
+from esi.unmarshal import handle_response
 
 __all__ = [
     "ClientContext",
@@ -48,29 +49,15 @@ __all__ = [
     "check_token",
 ]
 
-logger = logging.getLogger(__name__)
-
-
-def _response_handler() -> Callable[..., None]:
-    """Return esi.unmarshal's compiled converter when present, else bravado's unmarshalling."""
-    if importlib.util.find_spec("esi.unmarshal") is None:
-        return unmarshal_response
-    from esi.unmarshal import handle_response
-
-    return handle_response
-
-
-_handle_response = _response_handler()
-
 
 class _Unmarshal(HttpFuture):
-    """An HttpFuture whose response goes through :func:`_handle_response` (same contract as bravado's)."""
+    """An HttpFuture whose response is checked and converted by esi.unmarshal's compiled converter."""
 
     @reraise_errors
     def _get_swagger_result(self, incoming_response: Any) -> Any:
         if self.operation is None:
             return None
-        _handle_response(incoming_response, self.operation, self.request_config.response_callbacks)
+        handle_response(incoming_response, self.operation, self.request_config.response_callbacks)
         return incoming_response.swagger_result
 
 
