@@ -20,9 +20,9 @@ demo: $(VENV)/.installed
 test: $(VENV)/.installed
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-## test-services: the suite against PostgreSQL and Redis on 127.0.0.1
+## test-services: the suite against PostgreSQL and Redis on 127.0.0.1, the fake ESI as a loopback server
 test-services: $(VENV)/.installed
-	ESI_TEST_DATABASE=postgres ESI_TEST_CACHE=redis $(PY) -m pytest $(PYTEST_ARGS)
+	ESI_TEST_DATABASE=postgres ESI_TEST_CACHE=redis ESI_FAKE_MODE=server $(PY) -m pytest $(PYTEST_ARGS)
 
 ## test-browser: walk the demo in headless Chromium (Debian's chromium package); screenshots go to docs/screenshots/
 test-browser: $(VENV)/.installed

@@ -12,6 +12,16 @@ from django.conf import settings
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
+@pytest.fixture(autouse=True)
+def _fresh_esi_state() -> None:
+    """Forget django-esi's cached responses, limit state and SSO caches before each test."""
+    from esi import sso
+    from esi.http import clear_state
+
+    clear_state()
+    sso.clear_caches()
+
+
 @pytest.fixture(scope="session")
 def shared_specs() -> Path:
     """Return ``../shared/esi-specs``: real ESI specs used as test data."""

@@ -81,6 +81,8 @@ if os.environ.get("ESI_TEST_CACHE") == "redis":
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": os.environ.get("ESI_TEST_REDIS_URL", "redis://127.0.0.1:6379/1"),
+            # One prefix per process, as the test databases: runs sharing Redis stay apart.
+            "KEY_PREFIX": f"django-esi-tests-{os.getpid()}",
         }
     }
 else:

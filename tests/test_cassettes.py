@@ -65,13 +65,11 @@ def test_cassette_becomes_a_data_pack_the_fake_serves(live_stand_in, tmp_path):
     out = tmp_path / "pack.json"
     assert main(["cassettes-to-data", str(cassette), "--out", str(out)]) == 0
     with FakeESI(data=out, strict=True) as replay:
-        answer = requests.get(
-            "https://esi.evetech.net/latest/universe/types/587/?language=fr", timeout=5
-        ).json()
+        answer = requests.get(f"{replay.url}/latest/universe/types/587/?language=fr", timeout=5).json()
         orders = requests.get(
-            "https://esi.evetech.net/latest/markets/10000002/orders/?order_type=all&page=3", timeout=5
+            f"{replay.url}/latest/markets/10000002/orders/?order_type=all&page=3", timeout=5
         )
-        missing = requests.get("https://esi.evetech.net/latest/universe/types/588/", timeout=5)
+        missing = requests.get(f"{replay.url}/latest/universe/types/588/", timeout=5)
     assert answer["name"] == seen["rifter"]["name"]
     assert orders.headers["X-Pages"] == "3" and len(orders.json()) == 500
     assert missing.status_code == 404  # strict: nothing but what was recorded
@@ -112,6 +110,6 @@ def test_recording_proxy_keeps_what_upstream_answers(tmp_path):
     assert orders.headers["X-Pages"] == "3"  # every upstream page was fetched, then paged again
     saved = json.loads(out.read_text())["records"]
     assert {r["operation"] for r in saved} == {"get_alliances_alliance_id", "get_markets_region_id_orders"}
-    with FakeESI(data=out, strict=True):
-        replayed = requests.get("https://esi.evetech.net/latest/alliances/99000001/", timeout=5).json()
+    with FakeESI(data=out, strict=True) as replay:
+        replayed = requests.get(f"{replay.url}/latest/alliances/99000001/", timeout=5).json()
     assert replayed["ticker"] == "UPS"

@@ -242,16 +242,17 @@ def test_latency_delays_answers(mode: str) -> None:
 
 
 def test_snapshot_date_sets_the_compatibility_date() -> None:
-    fake = FakeESI("2025-12-16")
+    # settings() of a server needs its port, so these (mode-free) facts are read in-process.
+    fake = FakeESI("2025-12-16", mode="inprocess")
     assert fake.settings()["ESI_COMPATIBILITY_DATE"] == "2025-12-16"
-    assert FakeESI("latest").settings()["ESI_API_VERSION"] == "latest"
+    assert FakeESI("latest", mode="inprocess").settings()["ESI_API_VERSION"] == "latest"
 
 
 def test_project_sso_application_is_registered(settings) -> None:
     settings.ESI_SSO_CLIENT_ID = "my-site"
     settings.ESI_SSO_CLIENT_SECRET = "my-secret"
     settings.ESI_SSO_CALLBACK_URL = "https://my.site/sso/callback/"
-    fake = FakeESI()
+    fake = FakeESI(mode="inprocess")
     assert fake.sso.clients["my-site"].client_secret == "my-secret"
     assert fake.settings()["ESI_SSO_CALLBACK_URL"] == "https://my.site/sso/callback/"
 
