@@ -7,6 +7,7 @@ redirects to is handed back to the test client.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from typing import Any
@@ -21,6 +22,7 @@ from django.urls import reverse
 import demo.settings as demo_settings
 from demo import views
 from demo.__main__ import live_settings, parse_args
+from demo.process import DemoProcess
 from esi.models import Token
 from esi_testing import FakeESI
 
@@ -278,3 +280,28 @@ def test_live_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings["DEMO_MODE"] == "live"
     assert settings["ESI_SSO_CLIENT_ID"] == "abc"
     assert "ESI_API_URL" not in settings  # the real ESI: django-esi's default
+
+
+def test_python_m_demo_serves_the_site_with_the_fake_in_server_mode(tmp_path: Any) -> None:
+    # What `make demo` runs, on ephemeral ports: the site, the fake ESI and the fake SSO
+    # on loopback, and a login through the fake SSO's consent page over real HTTP.
+    with DemoProcess(tmp_path / "db.sqlite3") as demo, requests.Session() as browser:
+        assert demo.url.startswith("http://127.0.0.1:")
+        child = demo._process
+        assert child is not None and child.poll() is None
+        text = "".join(demo.output)
+        assert "fake ESI:  http://127.0.0.1:" in text and "fake SSO:  http://127.0.0.1:" in text
+
+        consent = browser.get(f"{demo.url}/login/", timeout=30)
+        assert consent.url.startswith("http://127.0.0.1:") and not consent.url.startswith(demo.url)
+        form = _Form()
+        form.feed(consent.text)
+        home = browser.post(urljoin(consent.url, form.action or ""), data=form.fields, timeout=30)
+        assert home.url == f"{demo.url}/"
+        assert 'data-testid="user"' in home.text and "Logged in as" in home.text
+
+        market = browser.get(f"{demo.url}/market/", timeout=30)
+        assert market.status_code == 200
+        assert 'class="notice' not in market.text
+        assert int(re.search(r'data-testid="pages">(\d+)<', market.text).group(1)) >= 2
+    assert child.poll() is not None, "leaving the with block stops the demo"

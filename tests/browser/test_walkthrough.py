@@ -9,22 +9,17 @@ to ``docs/screenshots/`` (or ``$DEMO_SCREENSHOTS``), which README and the docs s
 from __future__ import annotations
 
 import os
-import queue
-import re
 import shutil
-import subprocess
-import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from demo.process import ROOT, DemoProcess
 from tests.conftest import IN_CI
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = Path(os.environ.get("DEMO_SCREENSHOTS", ROOT / "docs" / "screenshots"))
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -38,8 +33,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 VIEWPORT = {"width": 1200, "height": 800}
-START_TIMEOUT = 90  # seconds: a cold start builds the client's spec once
-SITE_LINE = re.compile(r"^Demo site: (http://\S+?)/?$")
 
 
 def _require_browser() -> None:
@@ -62,45 +55,15 @@ def _require_browser() -> None:
 def demo_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Start ``python -m demo --port 0`` and return the URL it prints."""
     _require_browser()
-    db = tmp_path_factory.mktemp("demo") / "db.sqlite3"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "demo", "--port", "0", "--db", str(db), "--quiet"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    lines: queue.Queue[str | None] = queue.Queue()
-    output: list[str] = []
-
-    def read() -> None:
-        assert process.stdout is not None
-        for line in process.stdout:
-            output.append(line)
-            lines.put(line)
-        lines.put(None)
-
-    threading.Thread(target=read, daemon=True).start()
+    demo = DemoProcess(tmp_path_factory.mktemp("demo") / "db.sqlite3")
     try:
-        url = None
-        while url is None:
-            try:
-                line = lines.get(timeout=START_TIMEOUT)
-            except queue.Empty:
-                pytest.fail(f"the demo printed no URL within {START_TIMEOUT} s:\n{''.join(output)}")
-            if line is None:
-                pytest.fail(f"the demo exited with {process.wait()}:\n{''.join(output)}")
-            match = SITE_LINE.match(line.strip())
-            url = match.group(1) if match else None
-        yield url
+        demo.start()
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+    try:
+        yield demo.url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        demo.stop()
 
 
 @pytest.fixture(scope="module")
