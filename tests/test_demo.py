@@ -305,3 +305,23 @@ def test_python_m_demo_serves_the_site_with_the_fake_in_server_mode(tmp_path: An
         assert 'class="notice' not in market.text
         assert int(re.search(r'data-testid="pages">(\d+)<', market.text).group(1)) >= 2
     assert child.poll() is not None, "leaving the with block stops the demo"
+
+
+def test_sso_outage_gets_a_page_not_a_server_error(site: Client) -> None:
+    from esi.sso import clear_caches
+
+    clear_caches()  # the metadata document must be fetched, from an SSO that is down
+    down = {
+        "ESI_SSO_BASE_URL": "http://127.0.0.1:9",
+        "ESI_SSO_AUTHORIZE_URL": None,
+        "ESI_SSO_TOKEN_URL": None,
+    }
+    try:
+        with override_settings(**down):
+            page = site.get("/login/")
+    finally:
+        clear_caches()
+    assert page.status_code == 502
+    assert "demo/sso_error.html" in [t.name for t in page.templates]
+    assert "SSOUnavailable" in page.content.decode()
+    assert not Token.objects.exists()
