@@ -39,7 +39,10 @@ class _DeferredApp:
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """Return the command-line options."""
-    parser = argparse.ArgumentParser(prog="python -m demo", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m demo",
+        description="Serve the django-esi demo site: offline against a fake ESI and fake EVE SSO, or --live.",
+    )
     parser.add_argument("--host", default="127.0.0.1", help="address to serve on (default 127.0.0.1)")
     parser.add_argument(
         "--port", type=int, default=8000, help="port of the site (default 8000; 0 picks a free one)"
