@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import requests
 
 from esi.clients import EsiClientProvider, esi_client_factory
 
@@ -140,3 +141,20 @@ def test_2x_code_is_unchanged_without_a_compatibility_date(fake_esi: Any, settin
     # The OpenAPI names are not part of the Swagger spec.
     with pytest.raises(AttributeError, match="latest"):
         client.Universe.GetUniverseTypesTypeId  # noqa: B018
+
+
+def test_results_follows_the_cursor_of_x_pagination_operations(client: Any, fake_esi: Any) -> None:
+    # GetFreelanceJobsListing has x-pagination: cursor; the fake answers 10 items per request by default.
+    raw = requests.get(
+        fake_esi.url + "/freelance-jobs", headers={"X-Compatibility-Date": DATE}, timeout=10
+    ).json()
+    key = next(k for k, v in raw.items() if isinstance(v, list))
+    jobs = [{**raw[key][0], "id": f"00000000-0000-4000-8000-{i:012d}"} for i in range(25)]
+    fake_esi.add_data(
+        {"operation": "GetFreelanceJobsListing", "params": {}, "body": {"cursor": {}, key: jobs}}
+    )
+    since = len(fake_esi.journal)
+    everything = client.Freelance_Jobs.GetFreelanceJobsListing().results()
+    items = everything[key] if isinstance(everything, dict) else everything
+    assert sorted(str(job["id"]) for job in items) == sorted(job["id"] for job in jobs)
+    assert len(_sent(fake_esi, since)) > 1  # one request per cursor page
