@@ -14,6 +14,7 @@ import pytest
 import requests
 
 from esi.clients import EsiClientProvider, esi_client_factory
+from esi.spec import clear_memory_cache
 
 DATE = "2025-12-16"
 OPENAPI_LANGUAGES = ["en", "de", "fr", "ja", "ru", "zh", "ko", "es"]
@@ -158,3 +159,18 @@ def test_results_follows_the_cursor_of_x_pagination_operations(client: Any, fake
     items = everything[key] if isinstance(everything, dict) else everything
     assert sorted(str(job["id"]) for job in items) == sorted(job["id"] for job in jobs)
     assert len(_sent(fake_esi, since)) > 1  # one request per cursor page
+
+
+def test_the_swagger_era_name_survives_a_rename_between_dates(settings: Any, shared_specs: Any) -> None:
+    # 2026-08-04 renamed GetCharactersCharacterId to GetCharactersDetail; the path did not change.
+    settings.ESI_SPEC_SNAPSHOT_DIRS = [str(shared_specs)]
+    clear_memory_cache()
+    try:
+        before = esi_client_factory(compatibility_date="2025-12-16").Character
+        after = esi_client_factory(compatibility_date="2026-08-04").Character
+        assert before.get_characters_character_id.operation.operation_id == "GetCharactersCharacterId"
+        assert after.get_characters_character_id.operation.operation_id == "GetCharactersDetail"
+        with pytest.raises(AttributeError, match="GetCharactersCharacterId.*2026-08-04"):
+            after.GetCharactersCharacterId  # noqa: B018
+    finally:
+        clear_memory_cache()
