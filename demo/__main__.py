@@ -94,8 +94,6 @@ def start_fake(site_url: str) -> tuple[Any, dict[str, Any]]:
             "ESI_SSO_CLIENT_SECRET": "demo",
             "ESI_SSO_CALLBACK_URL": callback,
         }
-    # The fake SSO speaks plain HTTP on loopback; oauthlib refuses that unless told.
-    os.environ.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")
     fake = FakeESI(mode="server", callback_url=callback)
     fake.start()
     overrides = dict(fake.settings())

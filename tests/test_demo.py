@@ -34,8 +34,8 @@ DEMO_SETTINGS = {
 
 @pytest.fixture(scope="module")
 def fake() -> Iterator[FakeESI]:
-    """Return the in-process fake ESI + SSO, with the settings that point django-esi at it."""
-    with FakeESI(mode="inprocess") as fake_esi:
+    """Return the fake ESI + SSO (in-process by default), whose settings point django-esi at it."""
+    with FakeESI() as fake_esi:  # in-process, or a loopback server under $ESI_FAKE_MODE=server
         yield fake_esi
 
 
