@@ -1,4 +1,4 @@
-"""The demo site's pages through Django's test client, against the in-process fake ESI and SSO.
+"""The demo site's pages through Django's test client, against the fake ESI and SSO.
 
 The SSO hop is taken as a browser takes it: the authorize URL is requested (the
 in-process fake answers it), the consent form is posted, and the callback it
