@@ -29,6 +29,7 @@ from django.test import override_settings
 
 import spec_snapshots
 from esi.clients import esi_client_factory
+from esi.http.store import clear_state
 from esi.spec import clear_memory_cache
 from esi_testing import FakeESI
 from esi_testing.fake.generate import generate, seed_for
@@ -96,6 +97,7 @@ def proof(shared_specs: Path, tmp_path_factory: pytest.TempPathFactory) -> Itera
         with fake, fake.override_settings():
             yield Proof(fake, shared_specs, bound)
     clear_memory_cache()
+    clear_state()  # limits learnt from the fake stay out of later tests
 
 
 @dataclass
