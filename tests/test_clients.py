@@ -311,3 +311,12 @@ def test_minimize_spec_keeps_the_operations_and_resources_named(tmp_path, loopba
     path.write_text(json.dumps(small))
     client = esi_client_factory(spec_file=str(path))
     assert dir(client) == ["Faction_Warfare", "Status"]
+
+
+def test_datasource_is_the_tenant_in_the_openapi_era(loopback):  # noqa: F811
+    loopback.route("/status", {"players": 1, "server_version": "1", "start_time": "2020-01-01T00:00:00Z"})
+    client = esi_client_factory(compatibility_date="2025-12-16", datasource="singularity")
+    client.Status.get_status().result()
+    assert loopback.requests[0].headers["X-Tenant"] == "singularity"
+    with pytest.raises(ValueError, match="nowhere"):
+        esi_client_factory(compatibility_date="2025-12-16", datasource="nowhere")
