@@ -4,7 +4,9 @@
 
 * ``result(**kw)`` - the first page (or the page asked for);
 * ``results(**kw)`` - every page (``X-Pages``), pages 2..N fetched concurrently
-  by at most ``ESI_PAGES_MAX_WORKERS`` threads, concatenated in page order;
+  by at most ``ESI_PAGES_MAX_WORKERS`` threads, concatenated in page order; for
+  the OpenAPI operations with ``x-pagination: cursor``, every record, following
+  the ``after`` (or ``before``) cursor until a page comes back empty;
 * ``results_localized(languages=None, **kw)`` - ``results()`` per language,
   the languages fetched concurrently.
 
@@ -35,10 +37,15 @@ from bravado.http_future import HttpFuture, reraise_errors
 from bravado.requests_client import Authenticator
 
 from esi.app_settings import app_settings
+from esi.errors import IncompleteResponseError
 from esi.spec import PreparedSpec, resource_key
 from esi.unmarshal import handle_response
 
+#: Cursor pages results() follows at most before it gives up (a guard against a loop).
+MAX_CURSOR_PAGES = 10_000
+
 __all__ = [
+    "MAX_CURSOR_PAGES",
     "ClientContext",
     "EsiClient",
     "EsiFuture",
@@ -314,6 +321,8 @@ class EsiFuture(_Unmarshal):
         threads. With ``also_return_response`` the response is the last page's.
         """
         overrides, timeout = self._split(kwargs)
+        if self._op.op_spec.get("x-pagination") == "cursor":
+            return self._answer(*self._cursor_results(overrides, timeout))
         if "page" not in self._op.params:
             return self._answer(*self._fetch(overrides, timeout))
         overrides["page"] = 1
@@ -331,6 +340,39 @@ class EsiFuture(_Unmarshal):
         for page_data, _ in rest:
             combined.extend(page_data)
         return self._answer(combined, rest[-1][1])
+
+    def _cursor_results(self, overrides: dict[str, Any], timeout: float | None) -> tuple[Any, Any]:
+        """Return every record of a cursor-paged listing, and the last response.
+
+        ESI's cursors walk in time: ``after="0"`` starts from the beginning and
+        each page's ``cursor.after`` continues forwards until a page comes back
+        empty (``before`` walks backwards the same way). The records are returned
+        oldest first in the listing's own shape; its ``cursor`` is the last page's,
+        whose ``after`` fetches only newer records next time.
+        """
+        given = {**self._op_kwargs, **overrides}
+        if given.get("before") is not None and given.get("after") is not None:
+            raise TypeError("give before= or after=, not both: they walk in opposite directions")
+        direction = "before" if given.get("before") is not None else "after"
+        overrides[direction] = given.get(direction) or "0"
+        data, response = self._fetch(overrides, timeout)
+        key = _listing_key(data)
+        if key is None:
+            return data, response
+        records = list(data[key] or [])
+        for _ in range(MAX_CURSOR_PAGES):
+            cursor = (data.get("cursor") or {}).get(direction)
+            if not data[key] or not cursor or cursor == overrides[direction]:
+                break
+            overrides = {**overrides, direction: cursor}
+            data, response = self._fetch(overrides, timeout)
+            page = list(data.get(key) or [])
+            records = page + records if direction == "before" else records + page
+        else:
+            raise IncompleteResponseError(
+                f"{self._op.operation_id}: still more records after {MAX_CURSOR_PAGES} cursor pages"
+            )
+        return {**data, key: records}, response
 
     def results_localized(self, languages: Iterable[str] | None = None, **kwargs: Any) -> dict[str, Any]:
         """Return ``results()`` for each language, as a dict by language code.
@@ -361,6 +403,13 @@ class EsiFuture(_Unmarshal):
         spec = self._op.swagger_spec.deref(self._op.params[name].param_spec)
         enum = spec.get("enum") or (spec.get("items") or {}).get("enum") or []
         return [str(e) for e in enum]
+
+
+def _listing_key(data: Any) -> str | None:
+    """Return the name of the record list of a cursor-paged body (``projects``, ``freelance_jobs``)."""
+    if not isinstance(data, dict):
+        return None
+    return next((k for k, v in data.items() if k != "cursor" and isinstance(v, list)), None)
 
 
 def _language_param(params: dict[str, Any]) -> str | None:
