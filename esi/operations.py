@@ -247,11 +247,17 @@ class EsiFuture(_Unmarshal):
             if header is not None:
                 kwargs[header] = kwargs.pop("language")
         options = self._request_options
+        headers = dict(options.get("headers") or {})
+        if "datasource" in kwargs and "datasource" not in params:
+            # OpenAPI operations have no datasource: ESI takes it as the tenant header.
+            from esi.http import tenant_for_datasource
+
+            headers["X-Tenant"] = tenant_for_datasource(kwargs.pop("datasource"))
         request: dict[str, Any] = {
             "method": operation.http_method.upper(),
             "url": context.base_url() + context.base_path(operation) + operation.path_name,
             "params": {},
-            "headers": dict(options.get("headers") or {}),
+            "headers": headers,
             "connect_timeout": options.get("connect_timeout", app_settings.ESI_REQUESTS_CONNECT_TIMEOUT),
             "timeout": options.get("timeout", app_settings.ESI_REQUESTS_READ_TIMEOUT),
         }
