@@ -16,6 +16,7 @@ demo_patterns = [
     path("single-use/", views.single_use, name="single_use"),
     path("status/", views.status, name="status"),
     path("spec/", views.spec, name="spec"),
+    path("journal/", views.journal, name="journal"),
 ]
 
 urlpatterns = [

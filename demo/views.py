@@ -16,6 +16,7 @@ import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any
 
 from django.conf import settings
@@ -425,4 +426,53 @@ def spec(request: HttpRequest) -> HttpResponse:
         request,
         "demo/spec.html",
         {"snapshots": snapshots, "choices": choices, "summary": _spec_summary(request)},
+    )
+
+
+JOURNAL_SHOWN = 40
+
+
+def journal(request: HttpRequest) -> HttpResponse:
+    """Show the requests the fake ESI answered, newest first (offline only).
+
+    Read from the fake's control endpoint ``/_fake/journal``, which keeps no
+    Authorization header: only the character of the token that came with a request.
+    """
+    if getattr(settings, "DEMO_MODE", "offline") == "live":
+        return render(request, "demo/journal.html", {"live": True, "entries": []})
+    import requests
+
+    from esi.app_settings import app_settings
+
+    url = app_settings.ESI_API_URL.rstrip("/") + "/_fake/journal"
+    try:
+        answer = requests.get(url, timeout=10)
+        answer.raise_for_status()
+        raw = answer.json()["journal"]
+    except (requests.RequestException, ValueError, KeyError) as exc:
+        return render(request, "demo/journal.html", {"error": f"{type(exc).__name__}: {exc}", "entries": []})
+    entries = [
+        {
+            "time": datetime.fromtimestamp(e["time"], tz=timezone.utc),
+            "method": e["method"],
+            "path": e["path"],
+            "query": "&".join(
+                f"{k}={v}"
+                for k, values in sorted(e.get("query", {}).items())
+                for v in values
+                if k != "datasource"
+            ),
+            "status": e["status"],
+            "operation": e.get("operation"),
+            "snapshot": e.get("snapshot"),
+            "source": e.get("source"),
+            "character_id": e.get("character_id"),  # set when a valid token came with it
+            "revalidated": any(k.lower() == "if-none-match" for k in e.get("headers", {})),
+        }
+        for e in reversed(raw)
+    ]
+    return render(
+        request,
+        "demo/journal.html",
+        {"entries": entries[:JOURNAL_SHOWN], "total": len(entries), "shown": JOURNAL_SHOWN, "url": url},
     )

@@ -325,3 +325,19 @@ def test_sso_outage_gets_a_page_not_a_server_error(site: Client) -> None:
     assert "demo/sso_error.html" in [t.name for t in page.templates]
     assert "SSOUnavailable" in page.content.decode()
     assert not Token.objects.exists()
+
+
+def test_journal_lists_what_the_fake_answered_without_tokens(site: Client) -> None:
+    log_in(site)
+    token = Token.objects.get()
+    site.post("/character/", {"_token": token.pk})
+    page = site.get("/journal/")
+    assert page.status_code == 200
+    entries = page.context["entries"]
+    operations = [e["operation"] for e in entries]
+    assert "get_characters_character_id_notifications" in operations
+    notifications = entries[operations.index("get_characters_character_id_notifications")]
+    assert notifications["character_id"] == token.character_id and notifications["status"] == 200
+    public = entries[operations.index("get_characters_character_id")]
+    assert public["character_id"] is None
+    assert token.access_token not in page.content.decode()

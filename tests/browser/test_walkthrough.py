@@ -150,6 +150,7 @@ def test_single_use_token(page, demo_url: str) -> None:
         ("/type/", "08-type", "Type 587 in every language"),
         ("/status/", "09-status", "Server status"),
         ("/spec/", "10-spec", "Spec snapshots"),
+        ("/journal/", "14-journal", "What the fake ESI saw"),
     ],
 )
 def test_public_pages(page, path: str, name: str, heading: str) -> None:
