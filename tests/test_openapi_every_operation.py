@@ -12,9 +12,7 @@ For each compatibility date in ``../shared/esi-specs`` (2020-01-01 .. 2026-08-04
 * each call must answer its success status, with data (``None`` for a 204),
   and reach the fake with ``X-Compatibility-Date: D``.
 
-Counts are printed per date. Operations that fail because of a bug elsewhere
-are listed in :data:`KNOWN_FAILURES` with the cause and tested one by one,
-``xfail(strict=True)``: fixing the bug turns them into errors until removed.
+Counts are printed per date.
 """
 
 from __future__ import annotations
@@ -36,27 +34,6 @@ from esi_testing.fake.generate import generate, seed_for
 
 DATES = ("2020-01-01", "2025-08-26", "2025-12-16", "2026-05-19", "2026-08-04")
 CHARACTER_ID = 90000001  # a character of the default data pack
-
-_STALE_RECORD = (
-    "fake ESI serves a data-pack record invalid for the date: FakeESIApp._data "
-    "(esi_testing/fake/app.py) returns the recorded body of esi_testing/data/{pack} for every "
-    "compatibility date, but {schema} of 2026-08-04 requires {field}, which the record lacks, so "
-    "the client's response validation refuses it. Minimal: FakeBackend(snapshot=RouteTable(<2026-08-04 "
-    "spec>)), GET {path} with X-Compatibility-Date: 2026-08-04 -> 200 without {field}"
-)
-
-#: (date, operationId) -> why it fails. Each is a bug of another part, with a minimal example.
-KNOWN_FAILURES: dict[tuple[str, str], str] = {
-    ("2026-08-04", "GetCharactersDetail"): _STALE_RECORD.format(
-        pack="characters.json",
-        schema="CharactersDetail",
-        field="achievement_score",
-        path="/characters/90000001",
-    ),
-    ("2026-08-04", "GetCorporationsCorporationId"): _STALE_RECORD.format(
-        pack="corporations.json", schema="CorporationsDetail", field="state", path="/corporations/98000001"
-    ),
-}
 
 
 @dataclass
@@ -193,35 +170,14 @@ def test_every_operation_of_the_date_answers(proof: Proof, date: str, capsys: py
     assert client._context.prepared.compatibility_date == date
 
     operations = _operations(client)
-    outcomes = [
-        _call(proof, date, resource, op)
-        for resource, op in operations.values()
-        if (date, op.operation_id) not in KNOWN_FAILURES
-    ]
-    known = [op.operation_id for _, op in operations.values() if (date, op.operation_id) in KNOWN_FAILURES]
+    outcomes = [_call(proof, date, resource, op) for resource, op in operations.values()]
     failures = [o for o in outcomes if o.problem]
     with capsys.disabled():
         print(
             f"\n{date}: {len(operations)} operations, {len(outcomes) - len(failures)} answered, "
-            f"{len(failures)} failed, {len(known)} known failures (xfail) {known}"
+            f"{len(failures)} failed"
         )
         for o in failures:
             print(f"  FAIL {o.method.upper()} {o.path} {o.operation_id}: {o.problem}")
     assert not failures, "\n".join(f"{o.operation_id}: {o.problem}" for o in failures)
-    # Each KNOWN_FAILURES entry of this date names an operation the spec has.
-    assert sorted(known) == sorted(op for d, op in KNOWN_FAILURES if d == date)
     assert len(operations) > 150
-
-
-@pytest.mark.parametrize(
-    ("date", "operation_id"),
-    [
-        pytest.param(d, op, marks=pytest.mark.xfail(strict=True, reason=why))
-        for (d, op), why in KNOWN_FAILURES.items()
-    ],
-)
-def test_known_failure(proof: Proof, date: str, operation_id: str) -> None:
-    found = [(r, op) for r, op in _operations(_client(date)).values() if op.operation_id == operation_id]
-    assert found, f"{operation_id} is not an operation of {date}"
-    outcome = _call(proof, date, *found[0])
-    assert outcome.problem is None, outcome.problem

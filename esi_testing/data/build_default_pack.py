@@ -123,6 +123,8 @@ def build() -> DataPack:
             "birthday": birthday,
             "security_status": sec,
             "description": f"{name} flies for the fake ESI.",
+            # Required since compatibility date 2026-08-04; older specs allow the extra field.
+            "achievement_score": 1000 + cid % 1000,
         }
         if alliance:
             body["alliance_id"] = alliance
@@ -137,6 +139,15 @@ def build() -> DataPack:
             "tax_rate": tax,
             "date_founded": founded,
             "home_station_id": JITA_STATION,
+            # The 2026-08-04 shape of a corporation, beside the Swagger-era fields above: one
+            # record serves every era (extra properties are allowed by each schema).
+            "state": "active",
+            "type": "player_owned",
+            "description": f"{name}: a corporation of the fake ESI.",
+            "tax_rates": {"isk": tax * 100, "loyalty_point": 0.0},
+            "shares": 1000,
+            "war_eligible": True,
+            "friendly_fire": "illegal",
         }
         if alliance:
             body["alliance_id"] = alliance
