@@ -37,7 +37,7 @@ docs: $(VENV)/.installed
 	$(VENV)/bin/sphinx-build -W --keep-going -b html docs docs/_build/html
 
 bench: $(VENV)/.installed
-	for b in bench/*.py; do $(PY) $$b || exit 1; done
+	for b in bench/[!_]*.py; do $(PY) $$b || exit 1; done
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info docs/_build

@@ -12,8 +12,6 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-import jwt
-
 __all__ = ["PUBLIC", "redact_url", "request_character", "url_has_secret"]
 
 #: The identity of a request without an ``Authorization`` header.
@@ -30,6 +28,8 @@ def request_character(headers: Mapping[str, Any]) -> str | None:
     scheme, _, token = str(authorization).partition(" ")
     if scheme.lower() != "bearer" or not token:
         return None
+    import jwt  # here, not at import: PyJWT pulls in cryptography, a cost to every start-up
+
     try:
         claims = jwt.decode(token.strip(), options={"verify_signature": False})
     except jwt.PyJWTError:
