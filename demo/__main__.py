@@ -78,22 +78,8 @@ def live_settings(site_url: str) -> dict[str, Any]:
 def start_fake(site_url: str) -> tuple[Any, dict[str, Any]]:
     """Start the fake ESI + fake SSO in server mode and return it with the settings that use it."""
     callback = f"{site_url}/sso/callback/"
-    try:
-        from esi_testing import FakeESI
-    except ImportError as exc:
-        print(
-            f"warning: the fake ESI is not available yet ({exc}); ESI pages will show errors", file=sys.stderr
-        )
-        # Offline means offline: without the fake, point django-esi at a closed loopback port.
-        nowhere = "http://127.0.0.1:9"
-        return None, {
-            "DEMO_MODE": "offline",
-            "ESI_API_URL": f"{nowhere}/",
-            "ESI_SSO_BASE_URL": nowhere,
-            "ESI_SSO_CLIENT_ID": "demo",
-            "ESI_SSO_CLIENT_SECRET": "demo",
-            "ESI_SSO_CALLBACK_URL": callback,
-        }
+    from esi_testing import FakeESI
+
     fake = FakeESI(mode="server", callback_url=callback)
     fake.start()
     overrides = dict(fake.settings())

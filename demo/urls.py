@@ -21,10 +21,7 @@ demo_patterns = [
 
 urlpatterns = [
     path("", include((demo_patterns, "demo"))),
+    # django-esi's SSO views: register <site>/sso/callback/ as the callback URL.
+    path("sso/", include("esi.urls", namespace="esi")),
     path("admin/", admin.site.urls),
 ]
-
-try:  # django-esi's SSO views; the callback URL is <site>/sso/callback/
-    urlpatterns.append(path("sso/", include("esi.urls", namespace="esi")))
-except ImportError:  # the SSO part of django-esi is not built yet
-    pass

@@ -29,6 +29,8 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
+from esi.decorators import single_use_token, token_required
+
 logger = logging.getLogger(__name__)
 
 NOTIFICATIONS_SCOPE = "esi-characters.read_notifications.v1"
@@ -126,13 +128,12 @@ class Call:
     data: Any = None
     response: Any = None
     error: str | None = None
-    unavailable: str | None = None
     seconds: float = 0.0
 
     @property
     def ok(self) -> bool:
         """Return True when the call returned data."""
-        return self.error is None and self.unavailable is None
+        return self.error is None
 
     @property
     def milliseconds(self) -> int:
@@ -156,8 +157,6 @@ def call(request: HttpRequest, operation: Callable[[Any], Any]) -> Call:
         client = esi_client(request)
         started = time.perf_counter()  # time the call, not the client's first build
         outcome = operation(client)
-    except ImportError as exc:
-        return Call(unavailable=f"This part of django-esi is not available yet ({exc}).")
     except Exception as exc:  # a demo page shows the failure instead of a 500
         logger.warning("ESI call failed: %s: %s", type(exc).__name__, exc)
         return Call(error=f"{type(exc).__name__}: {exc}", seconds=time.perf_counter() - started)
@@ -171,35 +170,6 @@ def with_response(operation: Any) -> Any:
     """Ask an operation for ``(data, response)`` instead of data alone."""
     operation.request_config.also_return_response = True
     return operation
-
-
-def _esi_decorator(name: str) -> Callable[..., Callable[..., Any]]:
-    """Return ``esi.decorators.<name>``, or a stand-in page while it is not built yet."""
-    try:
-        from esi import decorators
-    except ImportError as exc:
-        reason = str(exc)
-
-        def missing(*args: Any, **kwargs: Any) -> Callable[..., Any]:
-            def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
-                @functools.wraps(view)
-                def unavailable(request: HttpRequest, *a: Any, **kw: Any) -> HttpResponse:
-                    return _unavailable(request, f"esi.decorators.{name}", reason)
-
-                return unavailable
-
-            return decorate
-
-        return missing
-    return getattr(decorators, name)
-
-
-def _unavailable(request: HttpRequest, what: str, reason: str) -> HttpResponse:
-    return render(request, "demo/unavailable.html", {"what": what, "reason": reason}, status=503)
-
-
-token_required = _esi_decorator("token_required")
-single_use_token = _esi_decorator("single_use_token")
 
 
 # --- pages ----------------------------------------------------------------------------------
