@@ -26,25 +26,59 @@ re-exported here, as django-esi 2.x code catches them; they carry
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bravado.exception import (
-    BravadoConnectionError,
-    BravadoTimeoutError,
-    HTTPBadGateway,
-    HTTPBadRequest,
-    HTTPClientError,
-    HTTPError,
-    HTTPForbidden,
-    HTTPGatewayTimeout,
-    HTTPInternalServerError,
-    HTTPNotFound,
-    HTTPServerError,
-    HTTPServiceUnavailable,
-    HTTPTooManyRequests,
-    HTTPUnauthorized,
-)
 from django.core.exceptions import SuspiciousOperation
+
+if TYPE_CHECKING:
+    from bravado.exception import (
+        BravadoConnectionError,
+        BravadoTimeoutError,
+        HTTPBadGateway,
+        HTTPBadRequest,
+        HTTPClientError,
+        HTTPError,
+        HTTPForbidden,
+        HTTPGatewayTimeout,
+        HTTPInternalServerError,
+        HTTPNotFound,
+        HTTPServerError,
+        HTTPServiceUnavailable,
+        HTTPTooManyRequests,
+        HTTPUnauthorized,
+    )
+
+# bravado's exceptions are re-exported on first use: importing bravado.exception
+# pulls in bravado-core and jsonschema, which every Django start-up would pay.
+_BRAVADO_NAMES = frozenset(
+    {
+        "BravadoConnectionError",
+        "BravadoTimeoutError",
+        "HTTPBadGateway",
+        "HTTPBadRequest",
+        "HTTPClientError",
+        "HTTPError",
+        "HTTPForbidden",
+        "HTTPGatewayTimeout",
+        "HTTPInternalServerError",
+        "HTTPNotFound",
+        "HTTPServerError",
+        "HTTPServiceUnavailable",
+        "HTTPTooManyRequests",
+        "HTTPUnauthorized",
+    }
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _BRAVADO_NAMES:
+        import bravado.exception
+
+        value = getattr(bravado.exception, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'esi.errors' has no attribute {name!r}")
+
 
 __all__ = [
     "BravadoConnectionError",
