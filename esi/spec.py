@@ -474,6 +474,26 @@ def _write_disk(path: Path, prepared: PreparedSpec) -> None:
         logger.warning("cannot write the spec cache file %s", path, exc_info=True)
 
 
+def _teach_bravado_uuid() -> None:
+    """Give bravado-core a ``uuid`` format: a string (as it treats unknown formats), without its warning.
+
+    The OpenAPI specs (2025-08-26 on) give project ids ``format: uuid``; bravado-core
+    warns on every call that marshals one. It is added to bravado-core's default
+    formats, not registered on the spec: a registered format cannot be pickled
+    (bravado wraps its validator in a local function). jsonschema checks uuids.
+    """
+    from bravado_core import formatter
+
+    if "uuid" not in formatter.DEFAULT_FORMATS:
+        formatter.DEFAULT_FORMATS["uuid"] = formatter.SwaggerFormat(
+            format="uuid",
+            to_wire=str,
+            to_python=str,
+            validate=formatter.NO_OP,
+            description="Converts [wire]string:uuid <=> python str",
+        )
+
+
 def get_spec(request: SpecRequest) -> PreparedSpec:
     """Return the built spec for ``request``: from memory, the disk cache, or built now."""
     plan = _plan(request)
@@ -486,6 +506,7 @@ def get_spec(request: SpecRequest) -> PreparedSpec:
         prepared = _memory.get(plan.key)
         if prepared is not None:
             return prepared
+        _teach_bravado_uuid()
         directory = spec_cache_dir()
         path = directory / f"spec-{plan.key[:40]}.pickle" if directory else None
         if path is not None:

@@ -79,3 +79,16 @@ def test_a_cursor_that_never_ends_is_cut_short(fake, monkeypatch):
     monkeypatch.setattr(esi.operations, "MAX_CURSOR_PAGES", 2)
     with pytest.raises(IncompleteResponseError, match="2 cursor pages"):
         _call(fake, limit=10).results()
+
+
+def test_uuid_ids_pass_without_a_bravado_warning(fake):
+    import warnings
+
+    token = fake.issue_tokens(90000001, [SCOPE])["access_token"]
+    client = esi_client_factory(compatibility_date="2025-12-16")
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*format is not registered")
+        project = client.Corporation_Projects.GetCorporationsProjectsDetail(
+            corporation_id=98000001, project_id="00000000-0000-4000-8000-000000000003", token=token
+        ).result()
+    assert isinstance(project["id"], str)
