@@ -40,7 +40,13 @@ setup(
     include_package_data=True,
     package_data={
         "esi": ["py.typed", "templates/esi/*.html", "static/esi/*", "static/esi/**/*", "migrations/*.py"],
-        "esi_testing": ["py.typed", "replay_key.pem", "data/*.json", "data/**/*.json", "fake/templates/*.html"],
+        "esi_testing": [
+            "py.typed",
+            "replay_key.pem",
+            "data/*.json",
+            "data/**/*.json",
+            "fake/templates/*.html",
+        ],
         "spec_snapshots": [
             "py.typed",
             "manifest.json",

@@ -226,7 +226,9 @@ def main() -> None:
     """Serve the routes of a JSON file until stdin closes; print the URL first."""
     if len(sys.argv) == 1:
         # ``make bench`` runs every bench/*.py: this one is the benchmarks' server, not a benchmark.
-        print("bench/_server.py: the benchmarks' loopback server (run with --routes FILE); nothing to measure")
+        print(
+            "bench/_server.py: the benchmarks' loopback server (run with --routes FILE); nothing to measure"
+        )
         return
     parser = argparse.ArgumentParser(description="loopback server for the benchmarks")
     parser.add_argument("--routes", required=True, help="JSON file: {path: keywords of route()}")
