@@ -129,7 +129,7 @@ def test_import_keeps_the_original_bytes_and_provenance(shared_specs, tmp_path):
     assert spectree[0]["format"] == "openapi3" and entry["compatibility_date"] == "2026-08-04"
     assert entry["source"] == {
         "kind": "import",
-        "file": str(shared_specs / OPENAPI_2026),
+        "file": str((shared_specs / OPENAPI_2026).resolve()),
         "origin": "eve-esi-proxy@5c7e686",
     }
     assert entry["retrieved"] == "2026-08-04" and entry["sha256"] == hashlib.sha256(raw).hexdigest()
