@@ -21,6 +21,7 @@ TESTING = [
     "pytest-django>=4.8",
     "pytest-socket>=0.7",
     "werkzeug>=3.0",
+    "redis>=5.0",  # the tests that share limit state between processes through Redis
 ]
 DOCS = ["sphinx>=7.0"]
 LINT = ["ruff>=0.6", "mypy>=1.10", "django-stubs>=5.0"]
