@@ -31,6 +31,7 @@ test-browser: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 	DJANGO_SETTINGS_MODULE=tests.settings $(PY) -m django makemigrations esi --check --dry-run
 
 docs: $(VENV)/.installed

@@ -474,6 +474,10 @@ def _write_disk(path: Path, prepared: PreparedSpec) -> None:
         logger.warning("cannot write the spec cache file %s", path, exc_info=True)
 
 
+def _as_text(value: Any) -> str:
+    return str(value)
+
+
 def _teach_bravado_uuid() -> None:
     """Give bravado-core a ``uuid`` format: a string (as it treats unknown formats), without its warning.
 
@@ -487,8 +491,8 @@ def _teach_bravado_uuid() -> None:
     if "uuid" not in formatter.DEFAULT_FORMATS:
         formatter.DEFAULT_FORMATS["uuid"] = formatter.SwaggerFormat(
             format="uuid",
-            to_wire=str,
-            to_python=str,
+            to_wire=_as_text,
+            to_python=_as_text,
             validate=formatter.NO_OP,
             description="Converts [wire]string:uuid <=> python str",
         )

@@ -162,7 +162,7 @@ class TokenFactory(DjangoModelFactory):
         if create:
             obj.save(update_fields=["access_token", "refresh_token", "character_owner_hash"])
             if names:
-                obj.scopes.set([ScopeFactory(name=name) for name in names])
+                obj.scopes.set([Scope.objects.get_or_create(name=name)[0] for name in names])
 
 
 class CallbackRedirectFactory(DjangoModelFactory):
