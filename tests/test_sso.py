@@ -197,7 +197,7 @@ def test_jwks_lifetime_follows_http_caching_headers(headers: dict, expected: flo
 # --- token endpoint failures -----------------------------------------------
 
 
-@pytest.mark.parametrize("fault", [500, 502, 503, 504, "drop", "timeout"])
+@pytest.mark.parametrize("fault", [429, 500, 502, 503, 504, "drop", "timeout"])
 def test_outages_are_sso_unavailable(fake_sso: FakeSSO, fault: object) -> None:
     refresh_token = fake_sso.issue_tokens(CHARACTER_ID, [SKILLS], client_id=CLIENT_ID)["refresh_token"]
     sso.endpoints()

@@ -68,7 +68,7 @@ ENDPOINTS = ("metadata", "jwks", "authorize", "token", "revoke")
 CODE_LIFETIME = 300
 JOURNAL_SIZE = 10_000
 FAULT_KINDS = ("invalid_grant", "drop", "timeout")
-FAULT_STATUSES = (500, 502, 503, 504)
+FAULT_STATUSES = (429, 500, 502, 503, 504)
 
 
 class OAuthError(Exception):
@@ -281,7 +281,7 @@ class FakeSSO:
     ) -> Fault:
         """Answer the next ``times`` calls (``None``: all) of ``endpoint`` with a fault.
 
-        ``kind``: 500, 502, 503, 504, ``"invalid_grant"``, ``"drop"`` (connection closed)
+        ``kind``: 429 (with ``Retry-After``), 500, 502, 503, 504, ``"invalid_grant"``, ``"drop"`` (connection closed)
         or ``"timeout"`` (nothing sent for ``seconds``). With ``fraction``, each matching
         call faults with that probability (seeded, so a run repeats).
         """

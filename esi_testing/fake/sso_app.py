@@ -112,7 +112,10 @@ class SSOApp:
                 self.sso.record(SSOCall(status=400, error=error.error, **call))
                 return _json(error.body(), 400)
             self.sso.record(SSOCall(status=int(fault.kind), error="fault", **call))
-            return Response(f"{fault.kind} fake SSO fault", int(fault.kind), content_type="text/plain")
+            headers = {"Retry-After": "1"} if int(fault.kind) == 429 else {}
+            return Response(
+                f"{fault.kind} fake SSO fault", int(fault.kind), content_type="text/plain", headers=headers
+            )
         try:
             response = getattr(self, f"_{endpoint}")(request)
         except OAuthError as error:
