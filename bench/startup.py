@@ -29,6 +29,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
@@ -93,6 +94,40 @@ def run(code: str, env: dict[str, str]) -> tuple[float, float, float]:
     return float(ended) - start, float(cpu), int(rss) / 1024
 
 
+def measure(ours: str, baseline: str, env: dict[str, str], runs: int, tmp: str) -> dict[str, list[Any]]:
+    """Run ``ours`` cold and warm and ``baseline``, ``runs`` times each, interleaved."""
+    warm_dir = os.path.join(tmp, "warm")
+    run(ours, {**env, "BENCH_CACHE": warm_dir})  # fills the cache
+    samples: dict[str, list[Any]] = {"cold": [], "warm": [], "base": []}
+    # Interleaved, so that a change of machine load touches all three alike.
+    for i in range(runs):
+        samples["cold"].append(run(ours, {**env, "BENCH_CACHE": os.path.join(tmp, f"cold{i}")}))
+        samples["warm"].append(run(ours, {**env, "BENCH_CACHE": warm_dir}))
+        samples["base"].append(run(baseline, env))
+    return samples
+
+
+def report(title: str, samples: dict[str, list[Any]], runs: int) -> None:
+    """Print the medians and the speed-ups against the 8x target."""
+
+    def med(kind: str, i: int) -> float:
+        return statistics.median(s[i] for s in samples[kind])
+
+    print(f"{title}cold process to first call, median of {runs} runs: wall (CPU of the process) peak RSS")
+    rows = [
+        ("django-esi, pickled spec cached", "warm"),
+        ("django-esi, empty spec cache", "cold"),
+        ("baseline bravado from_spec", "base"),
+    ]
+    for label, kind in rows:
+        print(f"  {label:32}: {med(kind, 0):6.3f} s ({med(kind, 1):.3f} s CPU)  {med(kind, 2):.0f} MiB")
+    print(
+        f"  speed-up warm: {med('base', 0) / med('warm', 0):.1f}x wall, "
+        f"{med('base', 1) / med('warm', 1):.1f}x CPU (target >= 8x); "
+        f"cold: {med('base', 0) / med('cold', 0):.1f}x wall"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=5)
@@ -100,32 +135,8 @@ def main() -> None:
     with ServerProcess({"/latest/status/": {"body": STATUS}}) as server, tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "BENCH_URL": server.url, "PYTHONPATH": str(HERE.parent)}
         env.pop("DJANGO_SETTINGS_MODULE", None)
-        warm_dir = os.path.join(tmp, "warm")
-        run(OURS, {**env, "BENCH_CACHE": warm_dir})  # fills the cache
-        cold, warm, base = [], [], []
-        # Interleaved, so that a change of machine load touches all three alike.
-        for i in range(args.runs):
-            cold.append(run(OURS, {**env, "BENCH_CACHE": os.path.join(tmp, f"cold{i}")}))
-            warm.append(run(OURS, {**env, "BENCH_CACHE": warm_dir}))
-            base.append(run(BASELINE, env))
-
-    def med(samples: list[tuple[float, float]], i: int) -> float:
-        return statistics.median(s[i] for s in samples)
-
-    print(f"cold process to first call, median of {args.runs} runs: wall (CPU of the process) peak RSS")
-    rows = [
-        ("django-esi, pickled spec cached", warm),
-        ("django-esi, empty spec cache", cold),
-        ("baseline bravado from_spec", base),
-    ]
-    for label, samples in rows:
-        print(
-            f"  {label:32}: {med(samples, 0):6.3f} s ({med(samples, 1):.3f} s CPU)  {med(samples, 2):.0f} MiB"
-        )
-    print(
-        f"  speed-up warm: {med(base, 0) / med(warm, 0):.1f}x wall, {med(base, 1) / med(warm, 1):.1f}x CPU "
-        f"(target >= 8x); cold: {med(base, 0) / med(cold, 0):.1f}x wall"
-    )
+        samples = measure(OURS, BASELINE, env, args.runs, tmp)
+    report("", samples, args.runs)
     print(f"  machine load average while running: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
 
 

@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -38,7 +37,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from bench._server import ServerProcess  # noqa: E402
-from bench.startup import DJANGO, STATUS, run  # noqa: E402
+from bench.startup import DJANGO, STATUS, measure, report  # noqa: E402
 from bench.startup import OURS as SWAGGER_OURS  # noqa: E402
 
 DATE = "2025-12-16"
@@ -130,35 +129,8 @@ def main() -> None:
         }
         env.pop("DJANGO_SETTINGS_MODULE", None)
         refusal = validation_refusal(env)
-        warm_dir = os.path.join(tmp, "warm")
-        run(OURS, {**env, "BENCH_CACHE": warm_dir})  # fills the cache
-        cold, warm, base = [], [], []
-        # Interleaved, so that a change of machine load touches all three alike.
-        for i in range(args.runs):
-            cold.append(run(OURS, {**env, "BENCH_CACHE": os.path.join(tmp, f"cold{i}")}))
-            warm.append(run(OURS, {**env, "BENCH_CACHE": warm_dir}))
-            base.append(run(BASELINE, env))
-
-    def med(samples: list[tuple[float, float, float]], i: int) -> float:
-        return statistics.median(s[i] for s in samples)
-
-    print(
-        f"compatibility date {DATE}: cold process to first call, median of {args.runs} runs: "
-        "wall (CPU of the process) peak RSS"
-    )
-    rows = [
-        ("django-esi, pickled spec cached", warm),
-        ("django-esi, empty spec cache", cold),
-        ("baseline bravado from_spec", base),
-    ]
-    for label, samples in rows:
-        print(
-            f"  {label:32}: {med(samples, 0):6.3f} s ({med(samples, 1):.3f} s CPU)  {med(samples, 2):.0f} MiB"
-        )
-    print(
-        f"  speed-up warm: {med(base, 0) / med(warm, 0):.1f}x wall, {med(base, 1) / med(warm, 1):.1f}x CPU "
-        f"(target >= 8x); cold: {med(base, 0) / med(cold, 0):.1f}x wall"
-    )
+        samples = measure(OURS, BASELINE, env, args.runs, tmp)
+    report(f"compatibility date {DATE}: ", samples, args.runs)
     print("  baseline: pre-converted spec, spec validation OFF; with bravado's default (validation on) it is")
     print(f"    {refusal}")
     print(f"  machine load average while running: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")

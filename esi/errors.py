@@ -48,38 +48,6 @@ if TYPE_CHECKING:
         HTTPUnauthorized,
     )
 
-# bravado's exceptions are re-exported on first use: importing bravado.exception
-# pulls in bravado-core and jsonschema, which every Django start-up would pay.
-_BRAVADO_NAMES = frozenset(
-    {
-        "BravadoConnectionError",
-        "BravadoTimeoutError",
-        "HTTPBadGateway",
-        "HTTPBadRequest",
-        "HTTPClientError",
-        "HTTPError",
-        "HTTPForbidden",
-        "HTTPGatewayTimeout",
-        "HTTPInternalServerError",
-        "HTTPNotFound",
-        "HTTPServerError",
-        "HTTPServiceUnavailable",
-        "HTTPTooManyRequests",
-        "HTTPUnauthorized",
-    }
-)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _BRAVADO_NAMES:
-        import bravado.exception
-
-        value = getattr(bravado.exception, name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'esi.errors' has no attribute {name!r}")
-
-
 __all__ = [
     "BravadoConnectionError",
     "BravadoTimeoutError",
@@ -112,6 +80,20 @@ __all__ = [
     "TokenExpiredError",
     "TokenInvalidError",
 ]
+
+# bravado's exceptions are re-exported on first use: importing bravado.exception
+# pulls in bravado-core and jsonschema, which every Django start-up would pay.
+_BRAVADO_NAMES = frozenset(n for n in __all__ if n.startswith(("HTTP", "Bravado")))
+
+
+def __getattr__(name: str) -> Any:
+    if name in _BRAVADO_NAMES:
+        import bravado.exception
+
+        value = getattr(bravado.exception, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'esi.errors' has no attribute {name!r}")
 
 
 class DjangoEsiException(Exception):
