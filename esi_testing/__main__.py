@@ -52,6 +52,25 @@ def add_serve(subparsers: Any) -> None:
     parser.add_argument("--latency", default=None, help="delay added to every answer, e.g. 50ms or 0.2s")
     parser.add_argument("--page-size", type=int, default=None, help="items per page of paged lists")
     parser.add_argument(
+        "--error-limit",
+        type=_error_limit,
+        default=100,
+        metavar="N|off",
+        help="errors allowed per window before ESI answers 420; off for a fuzzer or a load test "
+        "(default: %(default)s)",
+    )
+    parser.add_argument(
+        "--error-window", type=float, default=60.0, metavar="SECONDS", help="error-limit window (default: 60)"
+    )
+    parser.add_argument(
+        "--rate-limit",
+        type=_rate_limit,
+        default=None,
+        metavar="TOKENS/WINDOW|off",
+        help="budget of every x-rate-limit group, e.g. 150/15m or 10/60s; off: never 429 "
+        "(default: each group's budget from the spec)",
+    )
+    parser.add_argument(
         "--record-from",
         metavar="URL",
         help="forward what the data pack lacks to this ESI (e.g. https://esi.evetech.net) and keep "
@@ -81,6 +100,10 @@ def serve(
     options: dict[str, Any] = {}
     if args.page_size is not None:
         options["page_size"] = args.page_size
+    if args.rate_limit == "off":
+        options["rate_limited"] = False
+    elif args.rate_limit is not None:
+        options["rate_limits"] = {"*": args.rate_limit}
     try:
         fake = FakeESI(
             snapshot,
@@ -90,6 +113,8 @@ def serve(
             latency=parse_duration(args.latency),
             host=args.host,
             port=args.port,
+            error_limit=args.error_limit,
+            error_window=args.error_window,
             **options,
         )
         if args.record_from:
@@ -124,6 +149,41 @@ def serve(
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
     return 0
+
+
+_WINDOW_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600}
+
+
+def _error_limit(text: str) -> int | None:
+    """Return the error budget of ``--error-limit`` (None: off)."""
+    if text.strip().lower() == "off":
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of errors or 'off', not {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected at least 1 error, or 'off', not {text!r}")
+    return value
+
+
+def _rate_limit(text: str) -> tuple[int, float] | str:
+    """Return (tokens, window seconds) of ``--rate-limit`` (``"off"``: no rate limit)."""
+    text = text.strip().lower()
+    if text == "off":
+        return "off"
+    tokens, _, window = text.partition("/")
+    unit = window.lstrip("0123456789.")
+    number = window[: len(window) - len(unit)]
+    try:
+        budget, seconds = int(tokens), float(number) * _WINDOW_UNITS[unit]
+    except (ValueError, KeyError):
+        raise argparse.ArgumentTypeError(
+            f"expected TOKENS/WINDOW (150/15m, 10/60s) or 'off', not {text!r}"
+        ) from None
+    if budget < 1 or seconds <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive budget and window, not {text!r}")
+    return budget, seconds
 
 
 def add_cassettes_to_data(subparsers: Any) -> None:

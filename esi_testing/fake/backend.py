@@ -162,9 +162,10 @@ class FakeBackend:
         *,
         strict: bool = False,
         page_size: int = 1000,
-        error_limit: int = 100,
+        error_limit: int | None = 100,
         error_window: float = 60.0,
         rate_limits: Mapping[str, tuple[int, float]] | None = None,
+        rate_limited: bool = True,
         sso: Any = None,
         clock: Callable[[], float] = time.time,
         seed: int = 0,
@@ -186,9 +187,12 @@ class FakeBackend:
         )
         self.strict = strict
         self.page_size = int(page_size)
-        self.error_limit = int(error_limit)
+        # None: no error limit (a fuzzer's or a load test's fake never answers 420).
+        self.error_limit = None if error_limit is None else int(error_limit)
         self.error_window = float(error_window)
         self.rate_limits = dict(rate_limits or {})
+        # False: rate-limited routes keep their headers but never run out (no 429).
+        self.rate_limited = bool(rate_limited)
         self.sso = sso
         self.clock = clock
         self.seed = seed
@@ -409,6 +413,8 @@ class FakeBackend:
         with self._lock:
             now = self.clock()
             window = self._roll_window(now)
+            if self.error_limit is None:
+                return 100, max(0, int(round(window.started + self.error_window - now)))
             remain = max(0, self.error_limit - window.errors)
             reset = max(0, int(round(window.started + self.error_window - now)))
             return remain, reset
@@ -419,6 +425,8 @@ class FakeBackend:
 
     def count_error(self) -> None:
         """Count one error response against the window's budget."""
+        if self.error_limit is None:
+            return
         with self._lock:
             self._roll_window(self.clock()).errors += 1
 
@@ -441,6 +449,8 @@ class FakeBackend:
         if spec is None:
             return 0, 0.0
         group, tokens, window, _ = spec
+        if not self.rate_limited:
+            return tokens, 0.0
         with self._lock:
             now = self.clock()
             bucket = self._buckets.setdefault((group, user), _Bucket())
@@ -461,7 +471,7 @@ class FakeBackend:
     def spend_tokens(self, route: Route, user: str, status: int) -> int:
         """Charge a route's bucket for a response (2xx: 2, 3xx: 1, 4xx: 5, 5xx: 0); return the cost."""
         spec = self.rate_limit_of(route)
-        if spec is None:
+        if spec is None or not self.rate_limited:
             return 0
         cost = 2 if status < 300 else 1 if status < 400 else 5 if status < 500 else 0
         if cost:
