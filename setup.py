@@ -1,7 +1,7 @@
 import os
 import re
 
-from setuptools import find_packages, setup
+from setuptools import find_namespace_packages, setup
 
 HERE = os.path.abspath(os.path.dirname(__file__))
 
@@ -22,6 +22,7 @@ TESTING = [
     "pytest-socket>=0.7",
     "werkzeug>=3.0",
     "redis>=5.0",  # the tests that share limit state between processes through Redis
+    "setuptools>=77",  # tests/test_packaging.py builds the sdist and the wheel
 ]
 DOCS = ["sphinx>=7.0"]
 LINT = ["ruff>=0.6", "mypy>=1.10", "django-stubs>=5.0"]
@@ -32,11 +33,16 @@ setup(
     description="Django app for the EVE Swagger Interface (ESI): client, EVE SSO v2, and an offline fake ESI for tests.",
     long_description=read("README.md"),
     long_description_content_type="text/markdown",
-    license="GPL-3.0-or-later",
+    # An SPDX expression (setuptools >= 77: License-Expression), which replaces the License classifier.
+    license_expression="GPL-3.0-or-later",
+    license_files=["LICENSE"],
     url="https://github.com/django-esi/django-esi",
     python_requires=">=3.10",
-    packages=find_packages(
-        include=["esi", "esi.*", "esi_testing", "esi_testing.*", "spec_snapshots", "spec_snapshots.*"]
+    # Namespace discovery: the data directories (templates, static, snapshots) are packages too,
+    # so setuptools ships their files without warning that they are missing from `packages`.
+    packages=find_namespace_packages(
+        include=["esi", "esi.*", "esi_testing", "esi_testing.*", "spec_snapshots", "spec_snapshots.*"],
+        exclude=["*.__pycache__"],
     ),
     include_package_data=True,
     package_data={
@@ -45,6 +51,7 @@ setup(
             "py.typed",
             "replay_key.pem",
             "data/*.json",
+            "data/README.md",
             "data/**/*.json",
             "fake/templates/*.html",
         ],
@@ -80,7 +87,6 @@ setup(
         "Framework :: Django :: 5.2",
         "Framework :: Pytest",
         "Intended Audience :: Developers",
-        "License :: OSI Approved :: GNU General Public License v3 or later (GPLv3+)",
         "Operating System :: OS Independent",
         "Programming Language :: Python :: 3",
         "Programming Language :: Python :: 3.10",

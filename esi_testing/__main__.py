@@ -21,8 +21,12 @@ import threading
 from collections.abc import Callable, Sequence
 from pprint import pformat
 from typing import Any
+from urllib.parse import urlsplit
 
-__all__ = ["COMMANDS", "build_parser", "main"]
+__all__ = ["COMMANDS", "DEFAULT_SITE_CALLBACK", "build_parser", "main"]
+
+#: The callback ``serve`` registers unless told otherwise: django-esi's callback on ``runserver``.
+DEFAULT_SITE_CALLBACK = "http://127.0.0.1:8000/sso/callback/"
 
 
 def add_serve(subparsers: Any) -> None:
@@ -71,6 +75,13 @@ def add_serve(subparsers: Any) -> None:
         "(default: each group's budget from the spec)",
     )
     parser.add_argument(
+        "--callback-url",
+        default=DEFAULT_SITE_CALLBACK,
+        metavar="URL",
+        help="your site's SSO callback (ESI_SSO_CALLBACK_URL) the fake SSO redirects back to "
+        "(default: %(default)s, the one of Django's runserver)",
+    )
+    parser.add_argument(
         "--record-from",
         metavar="URL",
         help="forward what the data pack lacks to this ESI (e.g. https://esi.evetech.net) and keep "
@@ -97,6 +108,14 @@ def serve(
     snapshot: Any = None
     if args.snapshot:
         snapshot = args.snapshot[0] if len(args.snapshot) == 1 else args.snapshot
+    callback = urlsplit(args.callback_url)
+    if callback.scheme not in ("http", "https") or not callback.netloc:
+        print(
+            f"esi_testing serve: --callback-url must be an http(s) URL such as {DEFAULT_SITE_CALLBACK}, "
+            f"not {args.callback_url!r}",
+            file=sys.stderr,
+        )
+        return 2
     options: dict[str, Any] = {}
     if args.page_size is not None:
         options["page_size"] = args.page_size
@@ -115,6 +134,7 @@ def serve(
             port=args.port,
             error_limit=args.error_limit,
             error_window=args.error_window,
+            callback_url=args.callback_url,
             **options,
         )
         if args.record_from:
