@@ -321,10 +321,14 @@ class _Plan:
 def _plan(request: SpecRequest) -> _Plan:
     parts: dict[str, Any] = {"format": CACHE_FORMAT, "libs": _library_versions()}
     if request.spec_file:
+        from spec_snapshots import SnapshotError, read_spec_bytes
+
         path = Path(request.spec_file)
         try:
-            raw = path.read_bytes()
+            raw = read_spec_bytes(path)  # a .json.gz is inflated, within MAX_SPEC_BYTES
         except OSError as exc:
+            raise SpecError(f"cannot read spec file {path}: {exc}") from exc
+        except SnapshotError as exc:
             raise SpecError(f"cannot read spec file {path}: {exc}") from exc
         sha = hashlib.sha256(raw).hexdigest()
         parts["file"] = sha

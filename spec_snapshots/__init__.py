@@ -28,14 +28,15 @@ give the extra directories.
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import json
 import os
 import re
 import threading
+import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,7 @@ __all__ = [
     "BUNDLED_DIR",
     "FORMATS",
     "MANIFEST_NAME",
+    "MAX_SPEC_BYTES",
     "Snapshot",
     "SnapshotError",
     "SnapshotFetchError",
@@ -50,9 +52,12 @@ __all__ = [
     "SpecDerivedWarning",
     "describe_spec",
     "get",
+    "is_compatibility_date",
     "list_snapshots",
     "manifest",
     "newest",
+    "path_inside",
+    "read_spec_bytes",
     "resolve",
     "snapshot_dirs",
 ]
@@ -60,9 +65,16 @@ __all__ = [
 BUNDLED_DIR = Path(__file__).resolve().parent
 MANIFEST_NAME = "manifest.json"
 FORMATS = ("swagger2", "openapi3")
+#: The largest spec read, inflated, in bytes (64 MiB). ESI's largest spec is about
+#: 2.5 MB; a file or a download past this bound (a gzip bomb) is refused unread.
+MAX_SPEC_BYTES = 64 * 1024 * 1024
 
-_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_ROUTE_RE = re.compile(r"^(latest|legacy|dev|_latest|meta|v\d+)$")
+# Anchored with \A and \Z (``$`` accepts a trailing newline), ASCII digits only: each
+# of these becomes a path component.
+_DATE_RE = re.compile(r"\A[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
+_ROUTE_RE = re.compile(r"\A(latest|legacy|dev|_latest|meta|v[0-9]{1,3})\Z")
+_VERSION_RE = re.compile(r"\A[0-9A-Za-z][0-9A-Za-z._+-]{0,63}\Z")
+_GZIP_CHUNK = 1024 * 1024
 
 
 class SnapshotError(ValueError):
@@ -101,10 +113,7 @@ class Snapshot:
         """Return the original bytes of the spec (decompressed)."""
         if self.data is not None:
             return self.data
-        data = self.path.read_bytes()
-        if self.path.suffix == ".gz":
-            data = gzip.decompress(data)
-        return data
+        return read_spec_bytes(self.path)
 
     def load(self) -> dict[str, Any]:
         """Return the spec as a dict (parsed once per process and snapshot)."""
@@ -138,12 +147,71 @@ def _load_cached(path: Path, sha256: str, data: bytes | None = None) -> dict[str
         with _parse_lock:
             spec = _parsed.get(key)
             if spec is None:
-                raw = data if data is not None else path.read_bytes()
-                if data is None and path.suffix == ".gz":
-                    raw = gzip.decompress(raw)
-                spec = json.loads(raw)
+                spec = json.loads(data if data is not None else read_spec_bytes(path))
                 _parsed[key] = spec
     return spec
+
+
+def is_compatibility_date(value: Any) -> bool:
+    """Return True when ``value`` is a real date written ``YYYY-MM-DD``."""
+    if not isinstance(value, str) or not _DATE_RE.match(value):
+        return False
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def read_spec_bytes(path: str | os.PathLike[str], limit: int = MAX_SPEC_BYTES) -> bytes:
+    """Return the bytes of a spec file, inflated when it ends in ``.gz``.
+
+    Raise :class:`SnapshotError` with the reason when the file is larger than
+    ``limit`` bytes, inflates past it (a gzip bomb), or is not a complete gzip
+    file; :class:`OSError` when it cannot be read.
+    """
+    path = Path(path)
+    with path.open("rb") as f:
+        if not path.name.endswith(".gz"):
+            data = f.read(limit + 1)
+            if len(data) > limit:
+                raise SnapshotError(f"{path} is larger than {limit} bytes (MAX_SPEC_BYTES): refused")
+            return data
+        return _inflate(f, limit, str(path))
+
+
+def _inflate(f: Any, limit: int, where: str) -> bytes:
+    """Inflate every gzip member of ``f``, never holding more than ``limit`` bytes."""
+    out = bytearray()
+    inflater = zlib.decompressobj(wbits=31)
+    data = f.read(_GZIP_CHUNK)
+    try:
+        while data:
+            # max_length: a bomb stops one byte past the bound, however far it would inflate.
+            out += inflater.decompress(data, limit + 1 - len(out))
+            if len(out) > limit:
+                raise SnapshotError(f"{where} inflates past {limit} bytes (MAX_SPEC_BYTES): refused")
+            if inflater.eof:  # the next gzip member, if any, starts in unused_data
+                data = inflater.unused_data or f.read(_GZIP_CHUNK)
+                if not data:
+                    return bytes(out)
+                inflater = zlib.decompressobj(wbits=31)
+            else:
+                data = inflater.unconsumed_tail or f.read(_GZIP_CHUNK)
+    except zlib.error as exc:
+        raise SnapshotError(f"{where} is not a complete gzip file: {exc}") from None
+    raise SnapshotError(f"{where} is not a complete gzip file (it ends early)")
+
+
+def path_inside(directory: Path, relative: str | os.PathLike[str]) -> Path:
+    """Return ``directory / relative`` resolved; raise :class:`SnapshotError` when it is outside ``directory``."""
+    base = Path(directory).resolve()
+    target = (base / relative).resolve()
+    if not target.is_relative_to(base):
+        raise SnapshotError(
+            f"{relative!s} resolves to {target}, outside the snapshot directory {base}: refused"
+        )
+    return target
 
 
 def describe_spec(spec: Any) -> dict[str, Any]:
@@ -163,6 +231,11 @@ def describe_spec(spec: Any) -> dict[str, Any]:
         raise SnapshotError("not a spec: it has no paths")
     version = str(info["version"])
     if str(spec.get("swagger", "")) == "2.0":
+        if not _VERSION_RE.match(version):
+            raise SnapshotError(
+                f"not an ESI spec: info.version {version!r} is not a version "
+                "(1 to 64 letters, digits, '.', '_', '+' or '-', starting with a letter or digit)"
+            )
         base = (spec.get("basePath") or "").strip("/")
         if base == "":
             # The meta spec has paths like /versions/; "_latest" has /v1/... in every path.
@@ -175,9 +248,9 @@ def describe_spec(spec: Any) -> dict[str, Any]:
         return {"format": "swagger2", "route": route, "compatibility_date": None, "version": version}
     openapi = str(spec.get("openapi", ""))
     if openapi.startswith("3."):
-        if not _DATE_RE.match(version):
+        if not is_compatibility_date(version):
             raise SnapshotError(
-                f"not an ESI OpenAPI spec: info.version {version!r} is not a compatibility date (YYYY-MM-DD)"
+                f"not an ESI OpenAPI spec: info.version {version!r} is not a compatibility date (a real date, YYYY-MM-DD)"
             )
         return {"format": "openapi3", "route": None, "compatibility_date": version, "version": version}
     if "swagger" in spec:
@@ -228,11 +301,15 @@ _plain_cache: dict[tuple[str, int, int], Snapshot | None] = {}
 
 
 def _from_entry(entry: dict[str, Any], directory: Path) -> Snapshot:
+    try:
+        path = path_inside(directory, entry["file"])
+    except SnapshotError as exc:
+        raise SnapshotError(f"{directory / MANIFEST_NAME}: entry {entry.get('key')!r}: {exc}") from None
     return Snapshot(
         key=entry["key"],
         format=entry["format"],
         version=str(entry["version"]),
-        path=directory / entry["file"],
+        path=path,
         sha256=entry["sha256"],
         route=entry.get("route"),
         compatibility_date=entry.get("compatibility_date"),
@@ -250,9 +327,7 @@ def _plain_file(path: Path, directory: Path) -> Snapshot | None:
     with _scan_lock:
         if cache_key in _plain_cache:
             return _plain_cache[cache_key]
-    raw = path.read_bytes()
-    if path.suffix == ".gz":
-        raw = gzip.decompress(raw)
+    raw = read_spec_bytes(path)  # a bomb is refused, not skipped
     try:
         spec = json.loads(raw)
         meta = describe_spec(spec)
@@ -346,7 +421,7 @@ def get(
         if not dated:
             raise SnapshotNotFound(f"no OpenAPI snapshot in {_dirs_text(dirs)}")
         return max(dated, key=lambda s: (s.compatibility_date or "", not s.derived))
-    if not _DATE_RE.match(str(compatibility_date)):
+    if not is_compatibility_date(compatibility_date):
         raise ValueError(f"compatibility_date must be YYYY-MM-DD or 'newest', not {compatibility_date!r}")
     for s in dated:
         if s.compatibility_date == compatibility_date:

@@ -7,7 +7,6 @@ input; :func:`main` prints it as ``error: ...`` and exits with status 2.
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import os
 import re
@@ -27,6 +26,7 @@ from . import (
     describe_spec,
     get,
     list_snapshots,
+    read_spec_bytes,
 )
 from .derive import derive_report, derive_route
 from .diff import diff_specs, format_diff
@@ -70,14 +70,11 @@ def _search(dirs: Sequence[str] | None) -> list[Path]:
 
 def _read_file(path: Path) -> tuple[bytes, dict[str, Any]]:
     try:
-        raw = path.read_bytes()
+        raw = read_spec_bytes(path)
     except OSError as exc:
         raise CliError(f"cannot read {path}: {exc.strerror or exc}") from None
-    if path.name.endswith(".gz"):
-        try:
-            raw = gzip.decompress(raw)
-        except OSError as exc:
-            raise CliError(f"cannot read {path}: {exc}") from None
+    except SnapshotError as exc:
+        raise CliError(str(exc)) from None
     try:
         spec = json.loads(raw)
     except ValueError as exc:
@@ -367,7 +364,10 @@ def build_parser(prog: str = "python -m spec_snapshots") -> argparse.ArgumentPar
 def execute(argv: Sequence[str], stdout: Output | None = None, prog: str = "python -m spec_snapshots") -> int:
     """Run one command; raise :class:`CliError` for bad input."""
     args = build_parser(prog).parse_args(list(argv))
-    return int(args.func(args, stdout or sys.stdout))
+    try:
+        return int(args.func(args, stdout or sys.stdout))
+    except SnapshotError as exc:  # a hostile or broken snapshot directory, met on the way
+        raise CliError(str(exc)) from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:

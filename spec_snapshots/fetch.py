@@ -9,7 +9,7 @@ from typing import Any
 
 import requests
 
-from . import Snapshot, SnapshotError, describe_spec
+from . import MAX_SPEC_BYTES, Snapshot, SnapshotError, describe_spec
 
 __all__ = [
     "DEFAULT_API_URL",
@@ -61,6 +61,21 @@ def _user_agent() -> str:
     return f"{__title__}/{__version__} spec_snapshots (+{__url__})"
 
 
+def _read_bounded(response: requests.Response, url: str) -> bytes:
+    """Return the (inflated) body, refusing one past MAX_SPEC_BYTES without reading the rest."""
+    out = bytearray()
+    try:
+        for chunk in response.iter_content(64 * 1024):
+            out += chunk
+            if len(out) > MAX_SPEC_BYTES:
+                raise SnapshotError(
+                    f"{url} answered a body larger than {MAX_SPEC_BYTES} bytes (MAX_SPEC_BYTES)"
+                )
+    finally:
+        response.close()
+    return bytes(out)
+
+
 def fetch_spec(url: str, session: requests.Session | None = None) -> tuple[bytes, dict[str, Any]]:
     """Download the spec at ``url``; return its original bytes and its description.
 
@@ -70,21 +85,22 @@ def fetch_spec(url: str, session: requests.Session | None = None) -> tuple[bytes
     """
     http = session or requests.Session()
     try:
-        response = http.get(url, timeout=TIMEOUT, headers={"User-Agent": _user_agent()})
+        response = http.get(url, timeout=TIMEOUT, headers={"User-Agent": _user_agent()}, stream=True)
+        raw = _read_bounded(response, url)
     except requests.RequestException as exc:
         raise SnapshotFetchError(f"could not download {url}: {exc}", url) from exc
     finally:
         if session is None:
             http.close()
     if response.status_code != 200:
-        body = " ".join(response.text.split())  # one line, even for an HTML error page
+        text = raw[:2000].decode(response.encoding or "utf-8", "replace")
+        body = " ".join(text.split())  # one line, even for an HTML error page
         body = body if len(body) <= 120 else body[:117] + "..."
         raise SnapshotFetchError(
             f"could not download {url}: HTTP {response.status_code}" + (f": {body}" if body else ""),
             url,
             response.status_code,
         )
-    raw = response.content
     try:
         meta = describe_spec(json.loads(raw))
     except ValueError as exc:  # SnapshotError is a ValueError, so is a JSON error

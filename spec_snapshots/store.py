@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from . import MANIFEST_NAME, Snapshot, SnapshotError, _from_entry, describe_spec, manifest
+from . import MANIFEST_NAME, Snapshot, SnapshotError, _from_entry, describe_spec, manifest, path_inside
 
 __all__ = ["import_spec", "validate_spec", "write_snapshot"]
 
@@ -54,7 +54,9 @@ def write_snapshot(
     key = f"{meta['format']}/{label}/{meta['version']}{suffix}"
     directory = Path(directory)
     rel = Path(f"{key}.json.gz")
-    _atomic_write(directory / rel, gzip.compress(raw, compresslevel=9, mtime=0))
+    # describe_spec checked each part against a strict pattern; this holds even if one slips.
+    target = path_inside(directory, rel)
+    _atomic_write(target, gzip.compress(raw, compresslevel=9, mtime=0))
     entry = {
         "key": key,
         "format": meta["format"],

@@ -36,6 +36,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,8 +62,29 @@ NON_DATA_PARAMS = frozenset(
 )
 
 
+#: An operation name: it becomes a file name when a pack is saved, so nothing else passes.
+_OPERATION_RE = re.compile(r"\A[A-Za-z][A-Za-z0-9_]{0,127}\Z")
+
+
 class DataPackError(ValueError):
     """A data pack file or record is malformed; the message names where and why."""
+
+
+def _check_operation(operation: Any, where: str) -> None:
+    if not isinstance(operation, str) or not operation:
+        raise DataPackError(f"{where}: 'operation' (the operation name) is required")
+    if not _OPERATION_RE.match(operation):
+        raise DataPackError(
+            f"{where}: 'operation' {operation[:80]!r} is not an operation name (letters, digits and '_')"
+        )
+
+
+def _inside(directory: Path, child: Path) -> Path:
+    """Return ``child`` resolved; raise :class:`DataPackError` when it is outside ``directory``."""
+    base, target = directory.resolve(), child.resolve()
+    if not target.is_relative_to(base):
+        raise DataPackError(f"{child}: resolves to {target}, outside the data pack directory {base}")
+    return target
 
 
 def normalise_language(language: str | None) -> str | None:
@@ -106,6 +128,7 @@ class Record:
     language: str | None = None
 
     def __post_init__(self) -> None:
+        _check_operation(self.operation, "record")
         self.language = normalise_language(self.language)
         self._key = _canonical_params(self.params)
         self._seq = 0
@@ -119,8 +142,7 @@ class Record:
         if unknown:
             raise DataPackError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
         operation = raw.get("operation")
-        if not isinstance(operation, str) or not operation:
-            raise DataPackError(f"{where}: 'operation' (the operation name) is required")
+        _check_operation(operation, where)
         params = raw.get("params", {})
         if not isinstance(params, Mapping):
             raise DataPackError(f"{where}: 'params' must be an object")
@@ -134,7 +156,7 @@ class Record:
         if language is not None and not isinstance(language, str):
             raise DataPackError(f"{where}: 'language' must be a string")
         return cls(
-            operation=operation,
+            operation=str(operation),
             params=dict(params),
             body=raw.get("body"),
             status=status,
@@ -194,7 +216,7 @@ class DataPack:
             parts = record.operation.split("_")
             groups.setdefault(parts[1] if len(parts) > 1 else parts[0], []).append(record)
         for name, records in sorted(groups.items()):
-            _write(path / f"{name.lower()}.json", records)
+            _write(_inside(path, path / f"{name.lower()}.json"), records)
         return path
 
     # --- contents -------------------------------------------------------------
@@ -314,7 +336,7 @@ def read_records(path: str | os.PathLike[str]) -> list[Record]:
     if path.is_dir():
         out: list[Record] = []
         for child in sorted(path.rglob("*.json")):
-            out.extend(read_records(child))
+            out.extend(read_records(_inside(path, child)))
         return out
     if not path.exists():
         raise DataPackError(f"{path}: no such data pack file or directory")
