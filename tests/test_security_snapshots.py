@@ -8,9 +8,7 @@ compressed spec may inflate past :data:`spec_snapshots.MAX_SPEC_BYTES`.
 from __future__ import annotations
 
 import gzip
-import io
 import json
-import sys
 import zlib
 from pathlib import Path
 
@@ -21,8 +19,8 @@ from django.test import override_settings
 import spec_snapshots
 from esi_testing.fake.datapack import DataPack, DataPackError, Record, read_records
 from spec_snapshots import MAX_SPEC_BYTES, SnapshotError
-from spec_snapshots.cli import main
 from spec_snapshots.store import import_spec, write_snapshot
+from tests.test_snapshots_cli import run
 
 SOURCE = {"kind": "import", "origin": "test"}
 
@@ -53,17 +51,6 @@ def openapi(date):
             "/status": {"get": {"operationId": "GetStatus", "responses": {"200": {"description": "ok"}}}}
         },
     }
-
-
-def run(*argv):
-    out, err = io.StringIO(), io.StringIO()
-    old = sys.stdout, sys.stderr
-    sys.stdout, sys.stderr = out, err
-    try:
-        code = main([str(a) for a in argv])
-    finally:
-        sys.stdout, sys.stderr = old
-    return code, out.getvalue(), err.getvalue()
 
 
 def files_under(path: Path) -> set[Path]:
