@@ -4,6 +4,11 @@ Offline (the default) it starts a fake ESI and a fake EVE SSO on loopback, point
 django-esi at them, migrates the demo's SQLite database and serves the site on
 http://127.0.0.1:8000/. Nothing reaches the network and no credentials are needed.
 
+The site signs sessions with a secret key generated on the first run and kept in
+the demo's data directory (:mod:`demo.datadir`). It serves loopback only:
+another ``--host`` needs ``--allow-remote`` as well, and then runs without
+``DEBUG``, as ``--live`` always does.
+
 ``--live`` serves the same site against the real ESI and EVE SSO; it needs the
 ``ESI_SSO_CLIENT_ID``, ``ESI_SSO_CLIENT_SECRET`` and ``ESI_SSO_CALLBACK_URL``
 of an application registered at https://developers.eveonline.com/ (the callback
@@ -13,6 +18,7 @@ URL is ``http://127.0.0.1:8000/sso/callback/`` for the default port).
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import json
 import os
 import signal
@@ -22,6 +28,8 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 LIVE_ENV = ("ESI_SSO_CLIENT_ID", "ESI_SSO_CLIENT_SECRET", "ESI_SSO_CALLBACK_URL")
+#: The host names the site answers to besides the one it serves on.
+LOOPBACK_NAMES = ["127.0.0.1", "localhost", "[::1]"]
 
 
 class _DeferredApp:
@@ -43,7 +51,16 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         prog="python -m demo",
         description="Serve the django-esi demo site: offline against a fake ESI and fake EVE SSO, or --live.",
     )
-    parser.add_argument("--host", default="127.0.0.1", help="address to serve on (default 127.0.0.1)")
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to serve on (default 127.0.0.1; one beyond loopback needs --allow-remote)",
+    )
+    parser.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="serve on a --host other machines can reach (DEBUG off; names in $DEMO_ALLOWED_HOSTS)",
+    )
     parser.add_argument(
         "--port", type=int, default=8000, help="port of the site (default 8000; 0 picks a free one)"
     )
@@ -53,6 +70,35 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--db", help="SQLite database file (default demo/db.sqlite3)")
     parser.add_argument("--quiet", action="store_true", help="do not log each request")
     return parser.parse_args(argv)
+
+
+def is_loopback(host: str) -> bool:
+    """Return True when ``host`` is reachable from this machine only."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def serving_settings(args: argparse.Namespace, *, live: bool) -> dict[str, Any]:
+    """Return ``DEBUG`` and ``ALLOWED_HOSTS`` for where the site serves; exit if the host needs a flag."""
+    if is_loopback(args.host):
+        return {"DEBUG": not live, "ALLOWED_HOSTS": [*LOOPBACK_NAMES, "testserver"]}
+    if not args.allow_remote:
+        sys.exit(
+            f"--host {args.host} serves the demo beyond this machine; add --allow-remote if you mean it "
+            "(the demo is no production site)"
+        )
+    extra = [h.strip() for h in os.environ.get("DEMO_ALLOWED_HOSTS", "").split(",") if h.strip()]
+    named = [] if args.host in ("0.0.0.0", "::") else [args.host]
+    print(
+        f"warning: serving on {args.host}, reachable from other machines; DEBUG is off. "
+        f"The site answers to {', '.join(LOOPBACK_NAMES + named + extra)} (more: DEMO_ALLOWED_HOSTS=name,...)",
+        file=sys.stderr,
+    )
+    return {"DEBUG": False, "ALLOWED_HOSTS": [*LOOPBACK_NAMES, *named, *extra]}
 
 
 def live_settings(site_url: str) -> dict[str, Any]:
@@ -101,7 +147,10 @@ def _interrupt(signum: int, frame: Any) -> None:
 def main(argv: Sequence[str] | None = None) -> None:
     """Start the fake (unless ``--live``), migrate, and serve the demo site until Ctrl-C."""
     args = parse_args(argv)
+    serving = serving_settings(args, live=args.live)
     from werkzeug.serving import make_server
+
+    from demo.datadir import secret_key_file
 
     app = _DeferredApp()
     try:
@@ -115,6 +164,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         overrides = live_settings(site_url)
     else:
         fake, overrides = start_fake(site_url)
+    overrides.update(serving)
+    # The key itself stays out of the environment: settings.py reads the file.
+    os.environ["DEMO_SECRET_FILE"] = str(secret_key_file())
     if args.db:
         os.environ["DEMO_DB"] = args.db
     os.environ["DEMO_SETTINGS"] = json.dumps(overrides, default=str)

@@ -18,14 +18,24 @@ SITE_LINE = re.compile(r"^Demo site: (http://\S+?)/?$")
 class DemoProcess:
     """``python -m demo --port 0`` in a child process: a context manager with start()/stop() and url.
 
+    Its data directory (``$XDG_DATA_HOME``) is ``data/`` beside ``db``; ``env`` adds variables.
+
     Example::
 
         with DemoProcess(db="/tmp/demo.sqlite3") as demo:
             requests.get(demo.url + "/status/")
     """
 
-    def __init__(self, db: str | os.PathLike[str], *args: str, timeout: float = 90) -> None:
+    def __init__(
+        self,
+        db: str | os.PathLike[str],
+        *args: str,
+        timeout: float = 90,
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.command = [sys.executable, "-m", "demo", "--port", "0", "--db", str(db), "--quiet", *args]
+        # The demo's data directory (its secret key) goes beside the database, not into ~/.local.
+        self.env = {"XDG_DATA_HOME": str(Path(db).parent / "data"), **(env or {})}
         self.timeout = timeout
         self.url = ""
         self.output: list[str] = []
@@ -39,7 +49,7 @@ class DemoProcess:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            env={**os.environ, **self.env, "PYTHONUNBUFFERED": "1"},
         )
         lines: queue.Queue[str | None] = queue.Queue()
         threading.Thread(target=self._read, args=(lines,), daemon=True).start()

@@ -1,8 +1,10 @@
 """Settings of the demo site.
 
 The runner (``python -m demo``) passes the settings that point django-esi at the
-fake ESI and fake SSO (or at the real ones with ``--live``) through the
-``DEMO_SETTINGS`` environment variable, a JSON object of setting names and values.
+fake ESI and fake SSO (or at the real ones with ``--live``), ``DEBUG`` and
+``ALLOWED_HOSTS`` through the ``DEMO_SETTINGS`` environment variable, a JSON object
+of setting names and values, and the file of the secret key (generated on the first
+run, see :mod:`demo.datadir`) through ``DEMO_SECRET_FILE``.
 """
 
 from __future__ import annotations
@@ -11,10 +13,17 @@ import json
 import os
 from pathlib import Path
 
+from django.core.management.utils import get_random_secret_key
+
+from demo.datadir import read_secret_key
+
 BASE_DIR = Path(__file__).resolve().parent
 
-SECRET_KEY = os.environ.get("DEMO_SECRET_KEY", "demo-only-not-secret")
-DEBUG = True
+if os.environ.get("DEMO_SECRET_FILE"):
+    SECRET_KEY = read_secret_key(os.environ["DEMO_SECRET_FILE"])
+else:  # not started by the runner: a key of this process alone, never a known one
+    SECRET_KEY = get_random_secret_key()
+DEBUG = False  # the runner turns it on for the offline demo on loopback
 ALLOWED_HOSTS = ["127.0.0.1", "localhost", "[::1]", "testserver"]
 USE_TZ = True
 TIME_ZONE = "UTC"

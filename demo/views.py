@@ -10,6 +10,7 @@ that a page shows what went wrong instead of a server error.
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
 import threading
 import time
@@ -190,10 +191,25 @@ def index(request: HttpRequest) -> HttpResponse:
     return render(request, "demo/index.html")
 
 
+def character_user(token: Any) -> Any:
+    """Return the site's user of a token's character and owner, made on its first login.
+
+    The user is keyed on the character's id and owner hash: a renamed character keeps
+    its user, a sold one (new owner hash) gets a new one, and no user named like a
+    character can take it over. The character's name is only shown (``first_name``).
+    """
+    owner = hashlib.sha256(token.character_owner_hash.encode()).hexdigest()[:16]
+    user, _ = get_user_model().objects.get_or_create(username=f"eve-{token.character_id}-{owner}")
+    if user.first_name != token.character_name[:150]:
+        user.first_name = token.character_name[:150]
+        user.save(update_fields=["first_name"])
+    return user
+
+
 @token_required(new=True, scopes=LOGIN_SCOPES)
 def login_view(request: HttpRequest, token: Any) -> HttpResponse:
-    """Log in with EVE Online: the character of the new token becomes the site's user."""
-    user, _ = get_user_model().objects.get_or_create(username=token.character_name[:150])
+    """Log in with EVE Online: the character (and owner) of the new token becomes the site's user."""
+    user = character_user(token)
     if token.user_id != user.pk:
         token.user = user
         token.save(update_fields=["user"])

@@ -8,6 +8,7 @@ redirects to is handed back to the test client.
 from __future__ import annotations
 
 import re
+import stat
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from typing import Any
@@ -21,7 +22,8 @@ from django.urls import reverse
 
 import demo.settings as demo_settings
 from demo import views
-from demo.__main__ import live_settings, parse_args
+from demo.__main__ import live_settings, main, parse_args, serving_settings
+from demo.datadir import data_dir, read_secret_key, secret_key_file
 from demo.process import DemoProcess
 from esi.models import Token
 from esi_testing import FakeESI
@@ -113,12 +115,59 @@ def test_login_makes_the_character_the_user(site: Client) -> None:
     response = log_in(site)
     assert response.status_code == 302 and response["Location"] == "/"
     token = Token.objects.get()
-    user = get_user_model().objects.get(username=token.character_name)
+    user = get_user_model().objects.get()
     assert token.user == user
+    assert user.first_name == token.character_name
     assert set(views.LOGIN_SCOPES) <= set(token.scopes.values_list("name", flat=True))
     page = site.get("/")
     assert page.context["user"] == user
     assert f"Logged in as {token.character_name}" in page.content.decode()
+
+
+def log_in_as(site: Client, fake: FakeESI, character_id: int) -> Any:
+    """Log in through the fake SSO as this character; return the user the site logged in."""
+    fake.sso.set_consent(character_id=character_id)
+    log_in(site)
+    return get_user_model().objects.get(pk=site.session["_auth_user_id"])
+
+
+@pytest.fixture
+def character(fake: FakeESI) -> Iterator[int]:
+    """Return the id of a character only this test logs in as (the fake forgets it afterwards)."""
+    fake.sso.add_character(95000042, "Mira Vantor")
+    yield 95000042
+    fake.reset()
+
+
+def test_a_renamed_character_keeps_its_user(site: Client, fake: FakeESI, character: int) -> None:
+    first = log_in_as(site, fake, character)
+    site.post("/logout/")
+    fake.sso.add_character(character, "Mira Renamed", owner_hash=fake.sso.character(character).owner_hash)
+    again = log_in_as(site, fake, character)
+    assert again.pk == first.pk
+    assert again.first_name == "Mira Renamed"
+
+
+def test_a_sold_character_gets_a_new_user(site: Client, fake: FakeESI, character: int) -> None:
+    seller = log_in_as(site, fake, character)
+    site.post("/logout/")
+    fake.sso.transfer_character(character)  # a new owner hash, the same id and name
+    buyer = log_in_as(site, fake, character)
+    assert buyer.pk != seller.pk
+    assert (
+        Token.objects.get(user=seller).character_owner_hash
+        != Token.objects.get(user=buyer).character_owner_hash
+    )
+
+
+def test_a_user_named_like_the_character_is_not_taken_over(
+    site: Client, fake: FakeESI, character: int
+) -> None:
+    # Logging in by name handed a character's login to whoever held a user of that name.
+    squatter = get_user_model().objects.create(username="Mira Vantor")
+    user = log_in_as(site, fake, character)
+    assert user.pk != squatter.pk
+    assert not Token.objects.filter(user=squatter).exists()
 
 
 def test_login_next_must_stay_on_the_site(site: Client) -> None:
@@ -260,6 +309,64 @@ def test_v4_derived_offline_says_what_it_lacks(site: Client) -> None:
 def test_runner_options() -> None:
     args = parse_args(["--port", "0", "--db", "/tmp/x.sqlite3"])
     assert (args.host, args.port, args.live, args.db) == ("127.0.0.1", 0, False, "/tmp/x.sqlite3")
+    assert not args.allow_remote
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.0.2.10", "example.org"])
+def test_runner_refuses_a_host_beyond_loopback_unless_asked(
+    host: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["--host", host, "--port", "0"])
+    assert "--allow-remote" in str(exc.value) and host in str(exc.value)
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "::1", "127.0.0.2"])
+def test_loopback_hosts_need_no_flag(host: str) -> None:
+    assert serving_settings(parse_args(["--host", host]), live=False)["DEBUG"] is True
+
+
+def test_allow_remote_warns_and_turns_debug_off(capsys: pytest.CaptureFixture[str]) -> None:
+    args = parse_args(["--host", "0.0.0.0", "--allow-remote"])
+    settings = serving_settings(args, live=False)
+    assert settings["DEBUG"] is False
+    assert "warning" in capsys.readouterr().err.lower()
+    named = serving_settings(parse_args(["--host", "192.0.2.10", "--allow-remote"]), live=False)
+    assert "192.0.2.10" in named["ALLOWED_HOSTS"]
+
+
+def test_live_runs_without_debug() -> None:
+    assert serving_settings(parse_args([]), live=True)["DEBUG"] is False
+
+
+def test_secret_key_is_generated_once_in_the_data_dir_and_private(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    path = secret_key_file()
+    assert path == tmp_path / "xdg" / "django-esi-demo" / "secret_key"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    key = read_secret_key(path)
+    assert len(key) >= 50 and key != "demo-only-not-secret"
+    assert secret_key_file() == path and read_secret_key(path) == key  # kept, not regenerated
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "other"))
+    assert read_secret_key(secret_key_file()) != key
+
+
+def test_a_secret_key_others_can_read_is_refused(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    path = secret_key_file()
+    path.chmod(0o644)
+    with pytest.raises(SystemExit) as exc:
+        secret_key_file()
+    assert str(path) in str(exc.value) and "chmod 600" in str(exc.value)
+
+
+def test_data_dir_defaults_to_local_share(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    monkeypatch.delenv("XDG_DATA_HOME", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert data_dir() == tmp_path / ".local" / "share" / "django-esi-demo"
 
 
 def test_live_needs_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -279,6 +386,7 @@ def test_live_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     settings = live_settings("http://127.0.0.1:8000")
     assert settings["DEMO_MODE"] == "live"
     assert settings["ESI_SSO_CLIENT_ID"] == "abc"
+    assert "SECRET_KEY" not in settings and "DEBUG" not in settings  # the runner decides those
     assert "ESI_API_URL" not in settings  # the real ESI: django-esi's default
 
 
@@ -305,6 +413,22 @@ def test_python_m_demo_serves_the_site_with_the_fake_in_server_mode(tmp_path: An
         assert 'class="notice' not in market.text
         assert int(re.search(r'data-testid="pages">(\d+)<', market.text).group(1)) >= 2
     assert child.poll() is not None, "leaving the with block stops the demo"
+
+
+def test_live_demo_hides_debug_pages_and_keeps_its_secret_private(tmp_path: Any) -> None:
+    credentials = {
+        "ESI_SSO_CLIENT_ID": "abc",
+        "ESI_SSO_CLIENT_SECRET": "not-used-here",
+        "ESI_SSO_CALLBACK_URL": "http://127.0.0.1:8000/sso/callback/",
+    }
+    with DemoProcess(tmp_path / "db.sqlite3", "--live", env=credentials) as demo:
+        missing = requests.get(f"{demo.url}/no-such-page/", timeout=30)
+        text = "".join(demo.output)
+    assert missing.status_code == 404
+    assert "URLconf" not in missing.text and "DEBUG = True" not in missing.text
+    secret = tmp_path / "data" / "django-esi-demo" / "secret_key"
+    assert stat.S_IMODE(secret.stat().st_mode) == 0o600
+    assert read_secret_key(secret) not in text and "not-used-here" not in text
 
 
 def test_sso_outage_gets_a_page_not_a_server_error(site: Client) -> None:
