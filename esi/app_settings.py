@@ -90,8 +90,10 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "ESI_SSO_JWT_LEEWAY",
-        10,
-        "Seconds of clock skew allowed when checking a JWT's ``exp``.",
+        60,
+        "Seconds of clock skew tolerated on a JWT's ``iat`` and ``nbf``, so "
+        "that a server clock behind SSO's still accepts fresh tokens. ``exp`` "
+        "is checked strictly: an expired token is never accepted.",
         "SSO",
     ),
     Setting(

@@ -18,8 +18,9 @@ except ImportError:  # Windows: SQLite processes fall back to INVALID_GRANT_GRAC
     fcntl = None  # type: ignore[assignment]
 
 from django.conf import settings
-from django.db import connections, models, router, transaction
+from django.db import DatabaseError, connections, models, router, transaction
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from . import signals, sso
 from .app_settings import app_settings
@@ -137,6 +138,7 @@ INVALID_GRANT_GRACE = 2.0
 _INVALID_REASONS = {
     "invalid_grant": "SSO refused its refresh token",
     "owner_changed": "its character changed owner",
+    "character_changed": "SSO answered for another character",
 }
 #: The fields a refresh writes; they are saved together in one UPDATE.
 _REFRESHED_FIELDS = ("access_token", "refresh_token", "expiry", "character_name", "character_owner_hash")
@@ -214,6 +216,7 @@ class Token(models.Model):
         """Return whether the access token expired, or will within ``ESI_TOKEN_REFRESH_LEEWAY`` seconds."""
         return self._is_expired(self.expiry)
 
+    @sensitive_variables()
     def valid_access_token(self) -> str:
         """Return an access token good for an ESI call, refreshing it first when needed.
 
@@ -235,6 +238,7 @@ class Token(models.Model):
             self.refresh()
         return self.access_token
 
+    @sensitive_variables()
     def refresh(self, session: Any = None, auth: Any = None) -> None:
         """Get a new access token from SSO and save it with the rotated refresh token.
 
@@ -279,17 +283,19 @@ class Token(models.Model):
         with _refresh_locks.hold(db, self.pk, across_processes=not row_locks) as file_locked:
             with transaction.atomic(using=db) if row_locks else nullcontext():
                 rows = Token.objects.using(db).filter(pk=self.pk)
-                current = (rows.select_for_update() if row_locks else rows).values(*_REFRESHED_FIELDS).first()
+                current = (
+                    (rows.select_for_update() if row_locks else rows)
+                    .values("character_id", *_REFRESHED_FIELDS)
+                    .first()
+                )
                 if current is None:
                     outcome = "gone"
                 elif current["access_token"] != self.access_token and not self._is_expired(current["expiry"]):
                     outcome = "adopt"  # another worker refreshed meanwhile
                 else:
                     try:
-                        outcome = self._refresh_from_sso(
-                            db, current["refresh_token"], row_locks or file_locked
-                        )
-                    except SSOError as exc:
+                        outcome = self._refresh_from_sso(db, current, row_locks or file_locked)
+                    except (SSOError, DatabaseError) as exc:
                         # raised outside the transaction, so the rotated refresh token stays saved
                         error, outcome = exc, "failed"
             if outcome == "adopt":
@@ -310,12 +316,17 @@ class Token(models.Model):
     def _is_expired(expiry: datetime.datetime) -> bool:
         return expiry <= timezone.now() + datetime.timedelta(seconds=app_settings.ESI_TOKEN_REFRESH_LEEWAY)
 
-    def _refresh_from_sso(self, db: str, sent: str, serialized: bool) -> str:
-        """Call SSO with ``sent`` and store the result.
+    @sensitive_variables()
+    def _refresh_from_sso(self, db: str, current: dict[str, Any], serialized: bool) -> str:
+        """Call SSO with the row's refresh token and store the result.
 
         Return "refreshed", "adopt" (another process won the race), or the
-        reason the token was deleted ("invalid_grant", "owner_changed").
+        reason the token was deleted ("invalid_grant", "owner_changed",
+        "character_changed"). Once SSO has answered, its rotated refresh token
+        is saved whatever else fails (a malformed answer, a database error),
+        because the one sent is dead from then on.
         """
+        sent = current["refresh_token"]
         rows = Token.objects.using(db).filter(pk=self.pk, refresh_token=sent)
         try:
             new = sso.refresh(sent)
@@ -324,15 +335,16 @@ class Token(models.Model):
                 return "adopt"
             return self._invalidate(db, sent, "invalid_grant")
         except SSOError as exc:
-            rotated = getattr(exc, "rotated_refresh_token", None)
-            if rotated and rotated != sent:
-                # SSO answered but the access token cannot be trusted or checked:
-                # keep the rotated refresh token so the token survives.
-                rows.update(refresh_token=rotated)
-                self.refresh_token = rotated
+            self._keep_rotated(db, rows, getattr(exc, "rotated_refresh_token", None))
             logger.warning("Refresh of %r failed, token kept: %s", self, exc)
             raise
-        if new.character_owner_hash != self.character_owner_hash:
+        if new.character_id != current["character_id"]:
+            # SSO says this grant is another character's: never store it under this
+            # row, and end that grant rather than leave it live and unowned.
+            logger.error("Refresh of %r answered for character %d: token deleted", self, new.character_id)
+            _revoke_quietly(new.refresh_token)
+            return self._invalidate(db, sent, "character_changed")
+        if new.character_owner_hash != current["character_owner_hash"]:
             return self._invalidate(db, sent, "owner_changed")
         values = {
             "access_token": new.access_token,
@@ -341,11 +353,26 @@ class Token(models.Model):
             "character_name": new.character_name,
             "character_owner_hash": new.character_owner_hash,
         }
-        if not rows.update(**values):
+        try:
+            with transaction.atomic(using=db):  # a savepoint: a failed write leaves the row writable
+                updated = rows.update(**values)
+        except DatabaseError:
+            self._keep_rotated(db, rows, new.refresh_token)
+            raise
+        if not updated:
             return "adopt"  # another process swapped first (SQLite); its tokens win
         for name, value in values.items():
             setattr(self, name, value)
         return "refreshed"
+
+    @sensitive_variables()
+    def _keep_rotated(self, db: str, rows: models.QuerySet, rotated: str | None) -> None:
+        """Save the rotated refresh token alone, when the full refresh could not be saved."""
+        if not rotated or rows.filter(refresh_token=rotated).exists():
+            return
+        with transaction.atomic(using=db):
+            if rows.update(refresh_token=rotated):
+                self.refresh_token = rotated
 
     @staticmethod
     def _saved_by_another_process(rows: models.QuerySet) -> bool:
@@ -375,6 +402,7 @@ class Token(models.Model):
         deleted, _ = Token.objects.using(db).filter(pk=self.pk, refresh_token=sent).delete()
         return reason if deleted else "adopt"
 
+    @sensitive_variables()
     def revoke(self) -> None:
         """Revoke the refresh token at SSO; the row is kept (delete it yourself).
 
@@ -398,6 +426,16 @@ class Token(models.Model):
     def get_token(cls, character_id: int, scopes: Any) -> Token | bool:
         """Return a token of the character carrying all ``scopes``, or False when there is none."""
         return cls.objects.filter(character_id=character_id).require_scopes(scopes).first() or False
+
+
+@sensitive_variables()
+def _revoke_quietly(refresh_token: str | None) -> None:
+    """Revoke a refresh token at SSO, logging (not raising) a failure."""
+    if refresh_token:
+        try:
+            sso.revoke(refresh_token)
+        except SSOError as exc:
+            logger.warning("Could not revoke a refresh token at SSO: %s", exc)
 
 
 class CallbackRedirect(models.Model):

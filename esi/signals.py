@@ -14,7 +14,8 @@ token_created = Signal()
 token_refreshed = Signal()
 
 # A token was invalidated and deleted: SSO answered invalid_grant ("invalid_grant"),
-# the character changed owner ("owner_changed"), or it was revoked ("revoked").
+# the character changed owner ("owner_changed"), a refresh answered for another
+# character ("character_changed"), or it was revoked ("revoked").
 # Network errors and SSO outages never send it.
 # Arguments: token (Token, no longer in the database), reason (str).
 token_invalidated = Signal()

@@ -32,6 +32,7 @@ from typing import Any
 
 import jwt
 import requests
+from django.views.decorators.debug import sensitive_variables
 from oauthlib.oauth2 import InvalidGrantError, OAuth2Error
 from requests_oauthlib import OAuth2Session
 
@@ -69,7 +70,13 @@ JWKS_DEFAULT_MAX_AGE = 300.0
 #: Longest we trust a JWKS, whatever its headers say.
 JWKS_MAX_MAX_AGE = 86400.0
 
-_SUBJECT = re.compile(r"^(CHARACTER|CORPORATION):EVE:(\d+)$")
+#: An access token whose ``exp`` is further ahead than this is refused (EVE's live 20 minutes).
+MAX_ACCESS_TOKEN_LIFETIME = 86400
+#: Longest ``name`` and ``owner`` claims stored (the lengths of the Token columns).
+MAX_NAME_LENGTH = 100
+MAX_OWNER_HASH_LENGTH = 254
+
+_SUBJECT = re.compile(r"^(CHARACTER|CORPORATION):EVE:(\d{1,18})\Z")
 
 
 @dataclass(frozen=True)
@@ -287,13 +294,16 @@ def clear_caches() -> None:
 # --- JWT -------------------------------------------------------------------
 
 
+@sensitive_variables("access_token")
 def validate_jwt(access_token: str) -> dict[str, Any]:
     """Validate an EVE SSO access token and return its claims.
 
-    Checks the signature against the JWKS, ``exp`` (with ``ESI_SSO_JWT_LEEWAY``),
-    ``iss`` (``login.eveonline.com``, with or without ``https://``, or the
-    issuer the metadata document names) and ``aud`` (the client id *and*
-    ``"EVE Online"``). Raise :class:`~esi.errors.InvalidJWT` when any fails.
+    Checks the signature against the JWKS; ``iat`` and ``nbf`` with
+    ``ESI_SSO_JWT_LEEWAY`` seconds of clock skew (a server clock behind SSO's)
+    and ``exp`` strictly; ``iss`` (``login.eveonline.com``, with or without
+    ``https://``, or the issuer the metadata document names) and ``aud`` (the
+    client id *and* ``"EVE Online"``). Raise :class:`~esi.errors.InvalidJWT`
+    when any fails.
     """
     try:
         header = jwt.get_unverified_header(access_token)
@@ -309,6 +319,7 @@ def validate_jwt(access_token: str) -> dict[str, Any]:
         issuers.add(urls.issuer)
     client_id = app_settings.ESI_SSO_CLIENT_ID
     try:
+        # the leeway is for iat/nbf; exp is checked without it below
         claims = jwt.decode(
             access_token,
             key,
@@ -323,35 +334,65 @@ def validate_jwt(access_token: str) -> dict[str, Any]:
     audience = claims["aud"] if isinstance(claims["aud"], list) else [claims["aud"]]
     if EVE_AUDIENCE not in audience:
         raise InvalidJWT(f"JWT audience {audience!r} lacks {EVE_AUDIENCE!r}")
+    _check_exp(claims["exp"])
     return claims
+
+
+def _check_exp(exp: Any) -> None:
+    """Refuse an ``exp`` that is past (no leeway), not a whole number, or absurdly far ahead."""
+    if isinstance(exp, bool) or not isinstance(exp, (int, float)):
+        raise InvalidJWT(f"JWT exp {exp!r} is not a number")
+    now = time.time()
+    if exp <= now:
+        raise InvalidJWT(f"JWT rejected: ExpiredSignatureError: it expired {now - exp:.0f} s ago")
+    if exp > now + MAX_ACCESS_TOKEN_LIFETIME:
+        raise InvalidJWT(
+            f"JWT exp is {exp - now:.0f} s ahead, more than an access token lives "
+            f"({MAX_ACCESS_TOKEN_LIFETIME} s)"
+        )
 
 
 def _scopes(claims: dict[str, Any]) -> tuple[str, ...]:
     scp = claims.get("scp", [])
     if isinstance(scp, str):  # SSO sends a bare string when there is one scope
-        scp = [scp]
-    return tuple(str(s) for s in scp)
+        scp = scp.split()
+    if not isinstance(scp, list) or not all(isinstance(s, str) for s in scp):
+        raise InvalidJWT(f"JWT scp {scp!r} is neither a string nor a list of strings")
+    return tuple(scp)
 
 
+def _text_claim(claims: dict[str, Any], name: str, max_length: int) -> str:
+    value = claims.get(name)
+    if not isinstance(value, str) or not value:
+        raise InvalidJWT(f"JWT {name} {value!r} is not a non-empty string")
+    if len(value) > max_length:
+        raise InvalidJWT(f"JWT {name} is {len(value)} characters long, more than {max_length}")
+    return value
+
+
+@sensitive_variables("response", "access_token")
 def parse_token_response(response: dict[str, Any]) -> SSOToken:
-    """Validate a token endpoint response (its access token) and return what it says."""
+    """Validate a token endpoint response (its access token) and return what it says.
+
+    Raise :class:`~esi.errors.InvalidJWT` for any malformed claim.
+    """
     access_token = response.get("access_token")
-    if not access_token:
+    if not access_token or not isinstance(access_token, str):
         raise SSOError("SSO token response has no access_token")
     claims = validate_jwt(access_token)
     match = _SUBJECT.match(str(claims.get("sub", "")))
     if not match:
         raise InvalidJWT(f"JWT subject {claims.get('sub')!r} is not CHARACTER:EVE:<id>")
-    missing = [c for c in ("name", "owner") if not claims.get(c)]
-    if missing:
-        raise InvalidJWT(f"JWT lacks {', '.join(missing)}")
+    refresh_token = response.get("refresh_token") or None
+    if refresh_token is not None and not isinstance(refresh_token, str):
+        raise SSOError("SSO token response has a refresh_token that is not a string")
     return SSOToken(
         access_token=access_token,
-        refresh_token=response.get("refresh_token") or None,
+        refresh_token=refresh_token,
         expiry=datetime.fromtimestamp(int(claims["exp"]), tz=timezone.utc),
         character_id=int(match.group(2)),
-        character_name=str(claims["name"]),
-        character_owner_hash=str(claims["owner"]),
+        character_name=_text_claim(claims, "name", MAX_NAME_LENGTH),
+        character_owner_hash=_text_claim(claims, "owner", MAX_OWNER_HASH_LENGTH),
         token_type=match.group(1).capitalize(),
         scopes=_scopes(claims),
         claims=claims,
@@ -389,6 +430,7 @@ def _client_auth() -> tuple[requests.auth.AuthBase | None, dict[str, str]]:
     return None, {"client_id": app_settings.ESI_SSO_CLIENT_ID}
 
 
+@sensitive_variables()
 def exchange_code(code: str, code_verifier: str | None = None) -> SSOToken:
     """Exchange an authorization code for a validated token."""
     if not code:
@@ -408,13 +450,15 @@ def exchange_code(code: str, code_verifier: str | None = None) -> SSOToken:
     return parse_token_response(response)
 
 
+@sensitive_variables()
 def refresh(refresh_token: str) -> SSOToken:
     """Use a refresh token once and return the validated new token.
 
-    SSO may rotate the refresh token, which kills the one sent. When SSO
-    answered with a token but its access token fails validation (or the JWKS
-    cannot be fetched), the exception raised carries the rotated refresh token
-    as ``rotated_refresh_token`` so the caller can keep the token alive. Raise
+    SSO may rotate the refresh token, which kills the one sent. Whatever goes
+    wrong once SSO has answered (an access token that fails validation, a
+    malformed claim, a JWKS that cannot be fetched), the exception raised
+    carries the rotated refresh token as ``rotated_refresh_token`` so the
+    caller can keep the token alive. Raise
     :class:`~esi.errors.SSOUnavailable`, :class:`~esi.errors.InvalidGrant`,
     :class:`~esi.errors.InvalidJWT` or :class:`~esi.errors.SSOError`.
     """
@@ -430,11 +474,16 @@ def refresh(refresh_token: str) -> SSOToken:
         )
     try:
         return parse_token_response(response)
-    except SSOError as exc:
-        exc.rotated_refresh_token = response.get("refresh_token") or refresh_token  # type: ignore[attr-defined]
-        raise
+    except Exception as exc:
+        error = exc if isinstance(exc, SSOError) else InvalidJWT(f"SSO token response unreadable: {exc!r}")
+        rotated = response.get("refresh_token")
+        error.rotated_refresh_token = rotated if isinstance(rotated, str) and rotated else refresh_token  # type: ignore[attr-defined]
+        if error is exc:
+            raise
+        raise error from exc
 
 
+@sensitive_variables()
 def revoke(refresh_token: str) -> None:
     """Revoke a refresh token at SSO."""
     auth, body = _client_auth()

@@ -1,0 +1,186 @@
+# ruff: noqa: F811  (pytest fixtures imported from tests.test_sso_fixtures)
+"""The SSO and token promises of docs/security.rst, tried as a failing SSO or an attacker would.
+
+The fake SSO answers over HTTP (in-process); where an answer must be broken in a
+way the fake never breaks it, a WSGI wrapper re-signs its token responses with
+other claims, so django-esi sees exactly what a broken SSO would send.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import jwt
+import pytest
+from django.db import OperationalError, connection
+from django.test import override_settings
+from werkzeug.wrappers import Request, Response
+
+from esi import sso
+from esi.errors import InvalidJWT, TokenInvalidError
+from esi.models import Token
+from esi.signals import token_invalidated
+from esi_testing.fake.inprocess import InProcessTransport
+from esi_testing.fake.sso import FakeSSO
+from esi_testing.fake.sso_app import SSOApp
+from esi_testing.fake.tokens import KID, signing_key
+from tests.test_sso_fixtures import CHARACTER_ID, CLIENT_ID, SKILLS, fake_sso, make_token  # noqa: F401
+
+pytestmark = pytest.mark.django_db
+
+SSO_URL = "https://login.eveonline.com"
+
+
+class ResignTokens:
+    """Serve a fake SSO whose token answers carry other claims (``None`` drops a claim)."""
+
+    def __init__(self, app: SSOApp, claims: dict[str, Any] | Callable[[dict[str, Any]], dict[str, Any]]):
+        self.app, self.claims = app, claims
+        self.refresh_tokens: list[str] = []  # the refresh tokens it handed out
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        response = Response.from_app(self.app, environ)
+        if Request(environ).path.endswith("/oauth/token") and response.status_code == 200:
+            body = json.loads(response.get_data())
+            claims = jwt.decode(body["access_token"], options={"verify_signature": False})
+            changes = self.claims(claims) if callable(self.claims) else self.claims
+            claims.update(changes)
+            body["access_token"] = jwt.encode(claims, signing_key(0), algorithm="RS256", headers={"kid": KID})
+            self.refresh_tokens.append(body["refresh_token"])
+            response.set_data(json.dumps(body))
+        return response(environ, start_response)
+
+
+@contextmanager
+def broken_sso(fake: FakeSSO, claims: Any) -> Iterator[ResignTokens]:
+    """Answer token requests with access tokens re-signed with ``claims``."""
+    app = ResignTokens(SSOApp(fake), claims)
+    with InProcessTransport({SSO_URL: app}):
+        sso.clear_caches()
+        yield app
+    sso.clear_caches()
+
+
+# --- 6. a broken refresh answer keeps the rotated refresh token ---------------
+
+BROKEN_CLAIMS = [
+    pytest.param({"scp": None}, id="scp-null"),
+    pytest.param({"scp": 5}, id="scp-int"),
+    pytest.param({"scp": [SKILLS, 5]}, id="scp-list-with-int"),
+    pytest.param({"exp": 10**20}, id="exp-absurd"),
+    pytest.param({"exp": int(time.time()) + 10 * 365 * 86400}, id="exp-in-ten-years"),
+    pytest.param({"name": 12}, id="name-int"),
+    pytest.param({"name": "x" * 500}, id="name-too-long"),
+    pytest.param({"owner": ["a"]}, id="owner-list"),
+]
+
+
+@pytest.mark.parametrize("claims", BROKEN_CLAIMS)
+def test_malformed_claims_are_invalid_jwt(fake_sso: FakeSSO, claims: dict) -> None:
+    refresh_token = fake_sso.issue_tokens(CHARACTER_ID, [SKILLS], client_id=CLIENT_ID)["refresh_token"]
+    with broken_sso(fake_sso, claims), pytest.raises(InvalidJWT) as info:
+        sso.refresh(refresh_token)
+    rotated = info.value.rotated_refresh_token  # type: ignore[attr-defined]
+    assert rotated != refresh_token and fake_sso.is_live(rotated)
+
+
+@pytest.mark.parametrize("claims", BROKEN_CLAIMS)
+def test_a_broken_refresh_answer_keeps_the_token_alive(fake_sso: FakeSSO, claims: dict) -> None:
+    token = make_token(fake_sso, expired=True)
+    with broken_sso(fake_sso, claims), pytest.raises(InvalidJWT):
+        token.refresh()
+    stored = Token.objects.get(pk=token.pk)
+    assert fake_sso.is_live(stored.refresh_token), "the rotated refresh token was lost"
+    stored.refresh()  # the next refresh, with SSO healthy again, works
+    assert not stored.expired and Token.objects.get(pk=token.pk).access_token == stored.access_token
+
+
+@contextmanager
+def failing_token_writes() -> Iterator[list[str]]:
+    """Make every UPDATE that writes an access token fail, as a database error would."""
+    failed: list[str] = []
+
+    def wrapper(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        if sql.lstrip().upper().startswith("UPDATE") and "access_token" in sql:
+            failed.append(sql)
+            raise OperationalError("simulated database error")
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(wrapper):
+        yield failed
+
+
+def test_a_database_error_while_saving_keeps_the_rotated_refresh_token(fake_sso: FakeSSO) -> None:
+    token = make_token(fake_sso, expired=True)
+    with failing_token_writes() as failed, pytest.raises(OperationalError):
+        token.refresh()
+    assert failed
+    stored = Token.objects.get(pk=token.pk)
+    assert stored.refresh_token != token.refresh_token or fake_sso.is_live(stored.refresh_token)
+    assert fake_sso.is_live(stored.refresh_token), "the rotated refresh token was lost"
+    stored.refresh()
+    assert not stored.expired
+
+
+# --- 8. a refresh answer for another character is refused --------------------
+
+
+def test_a_refresh_answer_for_another_character_is_refused(fake_sso: FakeSSO) -> None:
+    token = make_token(fake_sso, expired=True)
+    other = CHARACTER_ID + 1
+    invalidated: list[dict] = []
+
+    def on_invalidated(**kwargs: Any) -> None:
+        invalidated.append(kwargs)
+
+    token_invalidated.connect(on_invalidated)
+    try:
+        # same account (owner hash), another character
+        with broken_sso(fake_sso, {"sub": f"CHARACTER:EVE:{other}", "name": "Someone Else"}) as app:
+            with pytest.raises(TokenInvalidError, match="another character"):
+                token.refresh()
+    finally:
+        token_invalidated.disconnect(on_invalidated)
+    assert not Token.objects.filter(character_id=other).exists(), "stored a token of the wrong character"
+    assert not Token.objects.filter(pk=token.pk).exists()
+    assert [i["reason"] for i in invalidated] == ["character_changed"]
+    # the rotated refresh token, a grant for the other character, was revoked at SSO
+    assert [c.status for c in fake_sso.calls("revoke")] == [200]
+    assert len(app.refresh_tokens) == 1 and not fake_sso.is_live(app.refresh_tokens[0])
+
+
+# --- 9. clock skew -----------------------------------------------------------
+
+
+def _mint(fake: FakeSSO, **kwargs: Any) -> str:
+    issued = fake.issue_tokens(CHARACTER_ID, [SKILLS], client_id=CLIENT_ID)["access_token"]
+    claims = jwt.decode(issued, options={"verify_signature": False})
+    claims.update(kwargs)
+    return jwt.encode(claims, signing_key(0), algorithm="RS256", headers={"kid": KID})
+
+
+@pytest.mark.parametrize("claim", ["iat", "nbf"])
+def test_a_server_clock_behind_sso_is_tolerated(fake_sso: FakeSSO, claim: str) -> None:
+    ahead = int(time.time()) + 30  # SSO's clock is 30 s ahead of ours
+    assert sso.validate_jwt(_mint(fake_sso, **{claim: ahead}))[claim] == ahead
+    with override_settings(ESI_SSO_JWT_LEEWAY=5), pytest.raises(InvalidJWT, match="not yet valid"):
+        sso.validate_jwt(_mint(fake_sso, **{claim: ahead}))
+
+
+def test_refresh_works_with_sso_thirty_seconds_ahead(fake_sso: FakeSSO) -> None:
+    def skewed(claims: dict) -> dict:
+        return {"iat": claims["iat"] + 30, "nbf": claims["iat"] + 30, "exp": claims["exp"] + 30}
+
+    token = make_token(fake_sso, expired=True)
+    with broken_sso(fake_sso, skewed):
+        token.refresh()
+    assert not token.expired
+
+
+def test_exp_stays_strict(fake_sso: FakeSSO) -> None:
+    with pytest.raises(InvalidJWT, match="expired"):
+        sso.validate_jwt(_mint(fake_sso, exp=int(time.time()) - 2))
