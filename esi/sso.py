@@ -19,7 +19,9 @@ Nothing here touches the database: the models call these functions.
 
 from __future__ import annotations
 
+import contextvars
 import email.utils
+import ipaddress
 import logging
 import re
 import threading
@@ -29,11 +31,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
+from urllib.parse import urlsplit
 
 import jwt
 import requests
+import requests_oauthlib.oauth2_session
 from django.views.decorators.debug import sensitive_variables
 from oauthlib.oauth2 import InvalidGrantError, OAuth2Error
+from oauthlib.oauth2.rfc6749 import parameters as oauthlib_parameters
 from requests_oauthlib import OAuth2Session
 
 from . import __url__, __version__
@@ -105,6 +110,62 @@ class SSOToken:
     claims: dict[str, Any] = field(repr=False, compare=False)
 
 
+# --- Transport: https, or plain http to loopback ----------------------------
+
+#: True while django-esi itself talks to a loopback SSO (this thread or task only).
+_loopback_call: contextvars.ContextVar[bool] = contextvars.ContextVar("esi_sso_loopback_call", default=False)
+
+
+def _is_loopback_http(url: str) -> bool:
+    """Return True for a plain ``http://`` URL to localhost, 127.0.0.0/8 or ::1."""
+    parts = urlsplit(url)
+    # no userinfo or backslash: parsers disagree on where the host of such URLs is
+    if parts.scheme.lower() != "http" or "@" in parts.netloc or "\\" in url:
+        return False
+    host = parts.hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@contextmanager
+def _transport(url: str, what: str) -> Iterator[None]:
+    """Refuse any SSO URL but https, or plain http to loopback (a fake SSO on this machine).
+
+    oauthlib refuses plain http unless ``OAUTHLIB_INSECURE_TRANSPORT`` is set,
+    for the whole process. Instead, its check is answered "secure" for
+    loopback http URLs only, and only inside this block: other hosts, other
+    threads and other users of oauthlib keep the check as it is.
+    """
+    if not url.lower().startswith("https://") and not _is_loopback_http(url):
+        raise SSOError(f"{what}: {url} is not https; plain http is allowed only to a loopback SSO")
+    reset = _loopback_call.set(True)
+    try:
+        yield
+    finally:
+        _loopback_call.reset(reset)
+
+
+def _install_loopback_check() -> None:
+    """Wrap oauthlib's ``is_secure_transport`` where requests-oauthlib and oauthlib look it up."""
+    for module in (requests_oauthlib.oauth2_session, oauthlib_parameters):
+        original = module.is_secure_transport
+        if getattr(original, "esi_loopback", False):
+            continue
+
+        def is_secure_transport(uri: str, _original: Any = original) -> bool:
+            return bool(_original(uri)) or (_loopback_call.get() and _is_loopback_http(uri))
+
+        is_secure_transport.esi_loopback = True  # type: ignore[attr-defined]
+        module.is_secure_transport = is_secure_transport
+
+
+_install_loopback_check()
+
+
 # --- HTTP helpers ----------------------------------------------------------
 
 
@@ -146,7 +207,7 @@ def _sso_errors(what: str) -> Iterator[None]:
 
 
 def _get_json(url: str, what: str) -> tuple[dict[str, Any], requests.Response]:
-    with _sso_errors(what):
+    with _transport(url, what), _sso_errors(what):
         response = requests.get(
             url, timeout=app_settings.ESI_SSO_TIMEOUT, headers={"User-Agent": _user_agent()}
         )
@@ -418,7 +479,9 @@ def authorization_url(scopes: Iterable[str], state: str | None = None) -> tuple[
         scope=list(scopes),
         pkce="S256" if uses_pkce() else None,
     )
-    url, state = session.authorization_url(endpoints().authorize, state=state)
+    authorize = endpoints().authorize
+    with _transport(authorize, "login"):
+        url, state = session.authorization_url(authorize, state=state)
     return url, state, getattr(session, "_code_verifier", None) or ""
 
 
@@ -438,9 +501,10 @@ def exchange_code(code: str, code_verifier: str | None = None) -> SSOToken:
     auth, body = _client_auth()
     extra = {"code_verifier": code_verifier} if code_verifier else {}
     session = _session(redirect_uri=app_settings.ESI_SSO_CALLBACK_URL)
-    with _sso_errors("code exchange"):
+    token_url = endpoints().token
+    with _transport(token_url, "code exchange"), _sso_errors("code exchange"):
         response = session.fetch_token(
-            endpoints().token,
+            token_url,
             code=code,
             auth=auth,
             include_client_id=not auth,
@@ -464,9 +528,10 @@ def refresh(refresh_token: str) -> SSOToken:
     """
     auth, body = _client_auth()
     session = _session()
-    with _sso_errors("token refresh"):
+    token_url = endpoints().token
+    with _transport(token_url, "token refresh"), _sso_errors("token refresh"):
         response = session.refresh_token(
-            endpoints().token,
+            token_url,
             refresh_token=refresh_token,
             auth=auth,
             timeout=app_settings.ESI_SSO_TIMEOUT,
@@ -488,9 +553,10 @@ def revoke(refresh_token: str) -> None:
     """Revoke a refresh token at SSO."""
     auth, body = _client_auth()
     data = {"token": refresh_token, "token_type_hint": "refresh_token", **body}
-    with _sso_errors("revoke"):
+    revoke_url = endpoints().revoke
+    with _transport(revoke_url, "revoke"), _sso_errors("revoke"):
         response = requests.post(
-            endpoints().revoke,
+            revoke_url,
             data=data,
             auth=auth,
             timeout=app_settings.ESI_SSO_TIMEOUT,

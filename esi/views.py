@@ -31,14 +31,17 @@ def _session_key(request: HttpRequest) -> str:
     return request.session.session_key  # type: ignore[return-value]
 
 
-def _safe_url(request: HttpRequest, url: str | None, fallback: str = "/") -> str:
-    """Return ``url`` when it stays on this site, else ``fallback`` (no open redirect)."""
-    if url and url_has_allowed_host_and_scheme(
-        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
+def _local_path(url: str | None, fallback: str = "/") -> str:
+    """Return ``url`` when it is a path on this site (``/...``), else ``fallback``.
+
+    Anything else (another host, a scheme, ``//host``, a bare word that
+    Django would try to reverse) goes to ``fallback``: no open redirect, no
+    500 after the token is stored.
+    """
+    if url and url.startswith("/") and url_has_allowed_host_and_scheme(url, allowed_hosts=None):
         return url
     if url:
-        logger.warning("Refused to redirect to %r: not on this site", url)
+        logger.warning("Refused to redirect to %r: not a path on this site", url[:200])
     return fallback
 
 
@@ -58,7 +61,7 @@ def sso_redirect(
             url = return_to
     else:
         url = request.get_full_path()
-    url = _safe_url(request, url)
+    url = _local_path(url)
     key = _session_key(request)
     redirect_url, state, code_verifier = sso.authorization_url(sorted(scope_names(scopes)))
     CallbackRedirect.objects.filter(session_key=key).delete()
@@ -69,9 +72,9 @@ def sso_redirect(
 
 @never_cache
 def login(request: HttpRequest) -> HttpResponseRedirect:
-    """Start an SSO login: ``?scopes=<space-delimited>&next=<url on this site>``."""
+    """Start an SSO login: ``?scopes=<space-delimited>&next=<path on this site>``."""
     return sso_redirect(
-        request, scopes=request.GET.get("scopes", ""), return_to=_safe_url(request, request.GET.get("next"))
+        request, scopes=request.GET.get("scopes", ""), return_to=_local_path(request.GET.get("next"))
     )
 
 
@@ -125,7 +128,7 @@ def receive_callback(request: HttpRequest) -> HttpResponse:
         logger.warning("SSO callback failed, EVE SSO unavailable: %s", exc)
         return render(request, "esi/sso_error.html", {"reason": "unavailable"}, status=503)
     logger.debug("SSO login of %r complete; back to %s", callback.token, callback.url)
-    return redirect(_safe_url(request, callback.url))
+    return HttpResponseRedirect(_local_path(callback.url))
 
 
 def select_token(request: HttpRequest, scopes: Any = "", new: bool = False) -> HttpResponse:

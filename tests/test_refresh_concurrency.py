@@ -117,10 +117,9 @@ def _refresh_in_child(pk: int, barrier: Any, results: Any) -> None:
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork()")
-def test_processes_refreshing_one_token_lose_nothing(monkeypatch: pytest.MonkeyPatch, settings) -> None:
+def test_processes_refreshing_one_token_lose_nothing(settings) -> None:
     """Worker processes share only the database: the row lock (or the swap on SQLite) decides."""
     fake = FakeSSO(clients=[Client(CLIENT_ID, CLIENT_SECRET)])
-    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")  # the fake SSO listens on http://127.0.0.1
     with FakeESIServer(SSOApp(fake)) as server:
         settings.ESI_SSO_BASE_URL = server.url
         esi_sso.clear_caches()
@@ -150,7 +149,6 @@ def test_processes_refreshing_one_token_lose_nothing(monkeypatch: pytest.MonkeyP
 CHILD = """
 import json, os, sys
 os.environ["DJANGO_SETTINGS_MODULE"] = "tests.settings"
-os.environ["OAUTHLIB_INSECURE_TRANSPORT"] = "1"  # the fake SSO listens on http://127.0.0.1
 import django
 from django.conf import settings
 from django.db import connections
@@ -170,14 +168,13 @@ except BaseException as exc:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_without_a_lock_file_processes_still_lose_nothing(monkeypatch: pytest.MonkeyPatch, settings) -> None:
+def test_without_a_lock_file_processes_still_lose_nothing(settings) -> None:
     """SQLite where no lock file can be made (or Windows): the swap and the invalid_grant grace keep the token."""
     if connection.vendor != "sqlite":
         pytest.skip("the lock file is SQLite's; PostgreSQL locks the row")
     db_name = connection.settings_dict["NAME"]
     blocker = f"{db_name}.esi-refresh-lock"
     fake = FakeSSO(clients=[Client(CLIENT_ID, CLIENT_SECRET)])
-    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
     with FakeESIServer(SSOApp(fake)) as server:
         settings.ESI_SSO_BASE_URL = server.url
         esi_sso.clear_caches()

@@ -8,27 +8,40 @@ other claims, so django-esi sees exactly what a broken SSO would send.
 
 from __future__ import annotations
 
+import datetime
 import json
+import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
+from urllib.parse import urlsplit
 
 import jwt
 import pytest
+import requests
 from django.db import OperationalError, connection
 from django.test import override_settings
 from werkzeug.wrappers import Request, Response
 
 from esi import sso
-from esi.errors import InvalidJWT, TokenInvalidError
+from esi.errors import InvalidJWT, SSOError, TokenInvalidError
 from esi.models import Token
 from esi.signals import token_invalidated
 from esi_testing.fake.inprocess import InProcessTransport
-from esi_testing.fake.sso import FakeSSO
+from esi_testing.fake.server import FakeESIServer
+from esi_testing.fake.sso import Client, FakeSSO
 from esi_testing.fake.sso_app import SSOApp
 from esi_testing.fake.tokens import KID, signing_key
-from tests.test_sso_fixtures import CHARACTER_ID, CLIENT_ID, SKILLS, fake_sso, make_token  # noqa: F401
+from tests.test_sso_fixtures import (  # noqa: F401
+    CHARACTER_ID,
+    CLIENT_ID,
+    CLIENT_SECRET,
+    SKILLS,
+    fake_sso,
+    follow_sso,
+    make_token,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -184,3 +197,98 @@ def test_refresh_works_with_sso_thirty_seconds_ahead(fake_sso: FakeSSO) -> None:
 def test_exp_stays_strict(fake_sso: FakeSSO) -> None:
     with pytest.raises(InvalidJWT, match="expired"):
         sso.validate_jwt(_mint(fake_sso, exp=int(time.time()) - 2))
+
+
+# --- issue 14, 1. plain http to a loopback SSO, never to another host --------
+
+
+@pytest.fixture
+def no_insecure_transport(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Run without OAUTHLIB_INSECURE_TRANSPORT (server-mode fakes elsewhere may set it)."""
+    monkeypatch.delenv("OAUTHLIB_INSECURE_TRANSPORT", raising=False)
+    yield
+    assert "OAUTHLIB_INSECURE_TRANSPORT" not in os.environ, "django-esi set it process-wide"
+
+
+@pytest.fixture
+def served_sso(settings: Any, no_insecure_transport: None) -> Iterator[tuple[FakeSSO, str]]:
+    """Serve a fake SSO over plain http on loopback, as ``python -m esi_testing serve`` does."""
+    fake = FakeSSO(clients=[Client(CLIENT_ID, CLIENT_SECRET)])
+    fake.set_consent(auto=True)
+    with FakeESIServer(SSOApp(fake)) as server:
+        settings.ESI_SSO_BASE_URL = server.url
+        sso.clear_caches()
+        yield fake, server.url
+    sso.clear_caches()
+
+
+def test_login_and_refresh_against_a_loopback_http_sso(served_sso: tuple[FakeSSO, str], client: Any) -> None:
+    fake, url = served_sso
+    response = client.get("/sso/login/", {"scopes": SKILLS, "next": "/after/"})
+    assert response.status_code == 302 and response["Location"].startswith(f"{url}/v2/oauth/authorize?")
+    at_sso = requests.get(response["Location"], allow_redirects=False, timeout=5)
+    callback = urlsplit(at_sso.headers["Location"])
+    response = client.get(f"{callback.path}?{callback.query}")
+    assert response.status_code == 302 and response["Location"] == "/after/"
+    token = Token.objects.get()
+    Token.objects.filter(pk=token.pk).update(expiry=token.expiry - datetime.timedelta(hours=1))
+    token.refresh_from_db()
+    token.refresh()
+    assert not token.expired and fake.is_live(token.refresh_token)
+    token.revoke()
+    assert not fake.is_live(token.refresh_token)
+
+
+@pytest.mark.parametrize(
+    "base",
+    [
+        "http://sso.example",
+        "http://127.0.0.1.sso.example",
+        "http://localhost.sso.example",
+        "http://127.0.0.1@sso.example",
+        "http://10.0.0.1",
+        "http://[::ffff:8.8.8.8]",
+    ],
+)
+def test_plain_http_to_any_other_host_is_refused(
+    settings: Any, no_insecure_transport: None, base: str
+) -> None:
+    settings.ESI_SSO_AUTHORIZE_URL = f"{base}/v2/oauth/authorize"
+    settings.ESI_SSO_TOKEN_URL = f"{base}/v2/oauth/token"
+    settings.ESI_SSO_REVOKE_URL = f"{base}/v2/oauth/revoke"
+    settings.ESI_SSO_JWKS_URL = f"{base}/oauth/jwks"
+    with InProcessTransport({SSO_URL: SSOApp(FakeSSO())}):  # anything else would be a ConnectionError
+        with pytest.raises(SSOError, match="https"):
+            sso.authorization_url([SKILLS])
+        with pytest.raises(SSOError, match="https"):
+            sso.exchange_code("a-code")
+        with pytest.raises(SSOError, match="https"):
+            sso.refresh("a-refresh-token")
+        with pytest.raises(SSOError, match="https"):
+            sso.revoke("a-refresh-token")
+
+
+# --- 11. next= keeps local paths only ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("next_", "expected"),
+    [
+        ("/characters/?tab=skills", "/characters/?tab=skills"),
+        ("profile", "/"),
+        ("profile/edit", "/"),
+        ("//evil.example/x", "/"),
+        ("/\\evil.example/x", "/"),
+        ("https://evil.example/", "/"),
+        ("http://testserver/absolute/", "/"),
+        ("javascript:alert(1)", "/"),
+        ("", "/"),
+    ],
+)
+def test_next_keeps_only_local_paths(fake_sso: FakeSSO, client: Any, next_: str, expected: str) -> None:
+    response = client.get("/sso/login/", {"scopes": SKILLS, "next": next_})
+    assert response.status_code == 302
+    response = follow_sso(client, response["Location"])
+    assert response.status_code == 302, response.content
+    assert response["Location"] == expected
+    assert Token.objects.count() == 1
