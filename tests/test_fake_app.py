@@ -447,7 +447,7 @@ def test_control_endpoints_match_the_python_methods(backend: FakeBackend, client
     journal = client.get("/_fake/journal").get_json()["journal"]
     assert [e["status"] for e in journal] == [200, 502]
 
-    assert client.post("/_fake/reset").status_code == 200
+    assert client.post("/_fake/reset", json={}).status_code == 200
     assert backend.journal == []
     assert client.get("/latest/status/").get_json()["players"] == 23456  # the default pack again
 

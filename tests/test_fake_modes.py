@@ -89,7 +89,7 @@ def test_control_endpoints_over_http(fake: FakeESI) -> None:
         f"{fake.sso_url}/_fake/sso/tokens", json={"character_id": 90000002, "scopes": ["esi-a.v1"]}, timeout=5
     ).json()
     assert fake.sso.verify(tokens["access_token"])["name"] == "Bram Ironside"
-    assert requests.post(f"{fake.url}/_fake/reset", timeout=5).json() == {"reset": True}
+    assert requests.post(f"{fake.url}/_fake/reset", json={}, timeout=5).json() == {"reset": True}
     assert requests.get(f"{fake.url}/latest/status/", timeout=5).json()["players"] != 7
     assert not fake.sso.is_live(tokens["refresh_token"])  # /_fake/reset resets the SSO too
     bad = requests.post(f"{fake.sso_url}/_fake/sso/tokens", json={"character": 1}, timeout=5)
@@ -378,8 +378,8 @@ def test_resets_keep_the_projects_client_and_the_packs_characters(settings) -> N
     with FakeESI() as fake:
         for reset in (
             fake.reset,
-            lambda: requests.post(f"{fake.url}/_fake/reset", timeout=5),
-            lambda: requests.post(f"{fake.sso_url}/_fake/sso/reset", timeout=5),
+            lambda: requests.post(f"{fake.url}/_fake/reset", json={}, timeout=5),
+            lambda: requests.post(f"{fake.sso_url}/_fake/sso/reset", json={}, timeout=5),
         ):
             fake.sso.add_client("later-app", "x")
             reset()

@@ -5,6 +5,7 @@ Modules:
 * ``backend.py``: the fake ESI's state, no HTTP (data pack, faults, limits, journal);
 * ``routes.py``: the route table built from a spec snapshot;
 * ``app.py``: the WSGI app that answers as ESI does;
+* ``guard.py``: what both apps accept before answering (sizes, JSON shape, control origin);
 * ``tokens.py``: keys, JWKS and access tokens as EVE SSO signs them (no state);
 * ``sso.py``: the fake SSO's state, no HTTP (clients, characters, codes, refresh tokens, faults, journal);
 * ``sso_app.py``: the WSGI app that answers as EVE SSO does;

@@ -33,6 +33,10 @@ backend's snapshots and speaks ESI's errors and headers:
 Control endpoints (not journaled, no limits): ``POST /_fake/reset``,
 ``GET/POST/DELETE /_fake/data``, ``GET/POST/DELETE /_fake/faults``,
 ``GET/DELETE /_fake/journal``.
+
+Before any of this, :mod:`esi_testing.fake.guard` bounds the request (URL, headers,
+body size, JSON depth and item count) and keeps the control endpoints to JSON posts
+addressed to loopback; its refusals are JSON too.
 """
 
 from __future__ import annotations
@@ -53,6 +57,18 @@ from werkzeug.wrappers import Request, Response
 from esi_testing.fake import DropConnection, HoldConnection
 from esi_testing.fake.backend import FakeBackend, Fault, JournalEntry, TokenRejected
 from esi_testing.fake.datapack import NON_DATA_PARAMS, Record, cursor_page, page_of
+from esi_testing.fake.guard import (
+    CONTROL_BODY_LIMIT,
+    ESI_BODY_LIMIT,
+    JSON_ITEMS_LIMIT,
+    Refused,
+    is_control,
+    parse_json,
+    read_body,
+    read_json,
+    refusal,
+    shorten,
+)
 from esi_testing.fake.routes import Param, Route, RouteNotFound
 
 __all__ = ["ERROR_LIMITED", "FakeESIApp", "make_app"]
@@ -85,7 +101,7 @@ class _Answer(Exception):
 
 
 def _error(status: int, message: str, **extra: Any) -> _Answer:
-    return _Answer(status, {"error": message, **extra})
+    return _Answer(status, {"error": shorten(message), **extra})
 
 
 class FakeESIApp:
@@ -97,8 +113,12 @@ class FakeESIApp:
         self._payloads: dict[tuple[Any, ...], tuple[Any, bytes, str]] = {}
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        control = is_control(environ.get("PATH_INFO", ""))
+        refused = refusal(environ, CONTROL_BODY_LIMIT if control else ESI_BODY_LIMIT)
+        if refused is not None:
+            return refused(environ, start_response)
         request = Request(environ)
-        if request.path.startswith("/_fake/") or request.path == "/_fake":
+        if control:
             response = self.control(request)
         else:
             response = self.serve(request)
@@ -252,8 +272,8 @@ class FakeESIApp:
                     continue
                 raw = request.headers.get(param.name)
             elif param.location == "body":
-                raw = self._body(request, param)
-                if raw is not None:
+                present, raw = self._body(request, param)
+                if present:  # a JSON null too: the schema says whether it may be null
                     values[param.name if route.table.format == "swagger2" else "body"] = raw
                     self._validate(route, param, raw)
                 continue
@@ -273,16 +293,17 @@ class FakeESIApp:
             values[param.name] = value
         return values
 
-    def _body(self, request: Request, param: Param) -> Any:
-        data = request.get_data(cache=True)
-        if not data:
-            if param.required:
-                raise _error(400, f"Missing required parameter {param.name!r} (the request body)")
-            return None
+    def _body(self, request: Request, param: Param) -> tuple[bool, Any]:
+        """Return (whether there is a body, its JSON), bounded by :mod:`~esi_testing.fake.guard`."""
         try:
-            return json.loads(data)
-        except ValueError as exc:
-            raise _error(400, f"Invalid {param.name}: the request body is not JSON ({exc})") from exc
+            data = read_body(request, ESI_BODY_LIMIT)
+            if not data:
+                if param.required:
+                    raise _error(400, f"Missing required parameter {param.name!r} (the request body)")
+                return False, None
+            return True, parse_json(data, items_limit=JSON_ITEMS_LIMIT, what=param.name)
+        except Refused as refused:
+            raise _error(refused.status, refused.message) from None
 
     def _validate(self, route: Route, param: Param, value: Any) -> None:
         error = next(iter(route.table.validator(param.schema).iter_errors(value)), None)
@@ -492,9 +513,11 @@ class FakeESIApp:
                 return _json(
                     {"endpoints": ["/_fake/reset", "/_fake/data", "/_fake/faults", "/_fake/journal"]}
                 )
+        except Refused as refused:
+            return refused.response()
         except (ValueError, TypeError) as exc:
-            return _json({"error": str(exc)}, 400)
-        return _json({"error": f"no control endpoint {method} {request.path}"}, 404)
+            return _json({"error": shorten(str(exc))}, 400)
+        return _json({"error": f"no control endpoint {method} {shorten(request.path, 80)}"}, 404)
 
 
 def make_app(backend: FakeBackend | None = None, **options: Any) -> FakeESIApp:
@@ -540,10 +563,7 @@ def _json(body: Any, status: int = 200) -> Response:
 
 
 def _json_body(request: Request) -> Any:
-    try:
-        return json.loads(request.get_data() or b"null")
-    except ValueError as exc:
-        raise ValueError(f"the request body is not JSON: {exc}") from exc
+    return read_json(request, CONTROL_BODY_LIMIT)
 
 
 def _records_of(doc: Any) -> list[Record | Mapping[str, Any]]:
@@ -557,10 +577,13 @@ def _records_of(doc: Any) -> list[Record | Mapping[str, Any]]:
 
 
 def _request_body(request: Request) -> Any:
-    data = request.get_data(cache=True)
+    try:
+        data = read_body(request, ESI_BODY_LIMIT)
+    except Refused:
+        return None
     if not data:
         return None
     try:
-        return json.loads(data)
-    except ValueError:
+        return parse_json(data)
+    except Refused:  # kept as text, bounded by the body limit
         return data.decode("utf-8", "replace")

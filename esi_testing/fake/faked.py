@@ -33,6 +33,7 @@ from werkzeug.wrappers import Response
 from esi_testing.fake import Switchable
 from esi_testing.fake.app import make_app
 from esi_testing.fake.backend import DEFAULT_DATA, FakeBackend, Fault, JournalEntry
+from esi_testing.fake.guard import CONTROL_BODY_LIMIT, refusal
 from esi_testing.fake.inprocess import InProcessTransport
 from esi_testing.fake.server import FakeESIServer
 from esi_testing.fake.sso import (
@@ -96,6 +97,10 @@ class CombinedApp:
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         control = path.startswith("/_fake")
+        if control:  # before the resets below: a control post must be JSON, to loopback
+            refused = refusal(environ, CONTROL_BODY_LIMIT)
+            if refused is not None:
+                return refused(environ, start_response)
         if self.latency and not control:
             time.sleep(self.latency)
         resetting = (

@@ -408,6 +408,8 @@ class RouteTable:
             return cached[1]
         import jsonschema
 
+        from esi_testing.fake.guard import format_checker
+
         cls = jsonschema.Draft4Validator if self.format == "swagger2" else jsonschema.Draft202012Validator
         # The spec's definitions ride along, so "#/definitions/x" and "#/components/..." resolve.
         root = {
@@ -415,7 +417,7 @@ class RouteTable:
             "definitions": self.spec.get("definitions", {}),
             "components": self.spec.get("components", {}),
         }
-        validator = cls(root, format_checker=cls.FORMAT_CHECKER)
+        validator = cls(root, format_checker=format_checker(cls.FORMAT_CHECKER))  # with int32/int64
         self._validators[id(schema)] = (schema, validator)
         return validator
 

@@ -30,6 +30,10 @@ Errors are EVE's: JSON ``{"error": ..., "error_description": ...}`` with 400 or 
 token and revoke endpoints, a 400 HTML page on the authorize endpoint. Injected faults
 answer a 5xx, ``invalid_grant``, or raise :class:`~esi_testing.fake.DropConnection` /
 :class:`~esi_testing.fake.HoldConnection` for the transport to act on.
+
+:mod:`esi_testing.fake.guard` bounds every request first (forms to
+:data:`~esi_testing.fake.guard.FORM_BODY_LIMIT`) and keeps the control endpoints to
+JSON posts addressed to loopback.
 """
 
 from __future__ import annotations
@@ -47,6 +51,15 @@ from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
 from esi_testing.fake import DropConnection, HoldConnection
+from esi_testing.fake.guard import (
+    CONTROL_BODY_LIMIT,
+    FORM_BODY_LIMIT,
+    Refused,
+    is_control,
+    read_json,
+    refusal,
+    shorten,
+)
 from esi_testing.fake.sso import FakeSSO, OAuthError, SSOCall, parse_scopes
 
 __all__ = ["SSO_PATHS", "SSOApp"]
@@ -83,7 +96,11 @@ class SSOApp:
         self.sso = sso if sso is not None else FakeSSO()
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
-        return self.respond(Request(environ))(environ, start_response)
+        control = is_control(environ.get("PATH_INFO", ""))
+        refused = refusal(environ, CONTROL_BODY_LIMIT if control else FORM_BODY_LIMIT)
+        if refused is not None:
+            return refused(environ, start_response)
+        return self.respond(_FormRequest(environ))(environ, start_response)
 
     def respond(self, request: Request) -> Response:
         """Return the response to one request."""
@@ -125,7 +142,8 @@ class SSOApp:
             return _json(error.body(), error.status)
         except HTTPException as exc:  # malformed bodies and the like
             self.sso.record(SSOCall(status=exc.code or 400, error="invalid_request", **call))
-            return _json({"error": "invalid_request", "error_description": exc.description or ""}, 400)
+            status = 413 if exc.code == 413 else 400
+            return _json({"error": "invalid_request", "error_description": exc.description or ""}, status)
         self.sso.record(SSOCall(status=response.status_code, **call))
         return response
 
@@ -133,7 +151,8 @@ class SSOApp:
         """Answer ``/_fake/sso/<name>``: reset, tokens, characters, consent, faults, journal."""
         sso, method = self.sso, request.method
         try:
-            doc = request.get_json(force=True) if method == "POST" and request.data else {}
+            doc = read_json(request, CONTROL_BODY_LIMIT) if method == "POST" else None
+            doc = {} if doc is None else doc
             if not isinstance(doc, dict):
                 raise ValueError("the body must be a JSON object")
             if (name, method) == ("reset", "POST"):
@@ -169,9 +188,11 @@ class SSOApp:
                 if method == "DELETE":
                     sso.clear_journal()
                 return _json({"journal": [vars(c) for c in sso.calls()]})
+        except Refused as refused:
+            return refused.response()
         except (ValueError, TypeError, KeyError, HTTPException) as exc:
-            return _json({"error": f"{type(exc).__name__}: {exc}"}, 400)
-        return _json({"error": f"no control endpoint {method} {request.path}"}, 404)
+            return _json({"error": shorten(f"{type(exc).__name__}: {exc}")}, 400)
+        return _json({"error": f"no control endpoint {method} {shorten(request.path, 80)}"}, 404)
 
     # --- endpoints -----------------------------------------------------------------
 
@@ -270,6 +291,14 @@ class SSOApp:
             token_type_hint=request.form.get("token_type_hint"),
         )
         return Response(b"", 200)
+
+
+class _FormRequest(Request):
+    """A request whose form is bounded: the SSO's forms are a few hundred bytes."""
+
+    max_content_length = FORM_BODY_LIMIT
+    max_form_memory_size = FORM_BODY_LIMIT
+    max_form_parts = 50
 
 
 def _pick(doc: dict[str, Any], *names: str) -> dict[str, Any]:
