@@ -175,23 +175,25 @@ def test_the_key_sorts_the_query_and_separates_representations():
     assert key != cache_key("GET", base + "?page=2&order_type=all", {}, "2112625428")
 
 
-def test_each_character_has_its_own_entries_and_a_new_token_keeps_them(esi_url, clock):
+def test_each_token_has_its_own_entries_even_for_the_same_character(esi_url, clock):
     headers = caching_headers(clock.now, 300)
-    transport = RecordingTransport([(200, headers, {"who": "a"}), (200, headers, {"who": "b"})])
+    transport = RecordingTransport([(200, headers, {"who": n}) for n in ("a", "b", "c")])
     session, _ = make_session(clock, transport=transport)
     url = esi_url + "characters/1/assets/"
-    first = session.get(url, headers=bearer(make_jwt(1, jti="one")))
-    other = session.get(url, headers=bearer(make_jwt(2)))
-    refreshed = session.get(url, headers=bearer(make_jwt(1, jti="refreshed")))
-    assert (first.json(), other.json(), refreshed.json()) == ({"who": "a"}, {"who": "b"}, {"who": "a"})
-    assert len(transport.calls) == 2
+    first = make_jwt(1, jti="one")
+    answers = [
+        session.get(url, headers=bearer(token)).json()
+        for token in (first, make_jwt(2), make_jwt(1, jti="refreshed"), first)
+    ]
+    assert answers == [{"who": "a"}, {"who": "b"}, {"who": "c"}, {"who": "a"}]
+    assert len(transport.calls) == 3
 
 
-def test_a_token_that_names_no_character_is_not_cached(esi_url, clock):
+def test_a_token_that_is_no_jwt_is_cached_for_itself_only(esi_url, clock):
     transport = RecordingTransport([(200, caching_headers(clock.now, 300), {})] * 2)
     session, _ = make_session(clock, transport=transport)
-    for _ in range(2):
-        session.get(esi_url + "characters/1/assets/", headers={"Authorization": "Bearer opaque-token"})
+    for token in ("opaque-token", "opaque-token", "another-opaque-token"):
+        session.get(esi_url + "characters/1/assets/", headers={"Authorization": f"Bearer {token}"})
     assert len(transport.calls) == 2
 
 

@@ -37,9 +37,10 @@ Behaviour (settings in :mod:`esi.app_settings`):
   ``ESI_CACHE_STALE_SECONDS`` longer and revalidated with ``If-None-Match``: a
   304 returns the cached body as a 200 with the new caching headers. The key is
   method, URL with sorted query, ``Accept-Language``, ``X-Compatibility-Date``,
-  ``X-Tenant`` and the character id of the token's ``sub`` claim: never the
-  token. A request with a token that names no character, a token in its URL,
-  its own ``If-None-Match``, or ``stream=True`` is not cached. A response
+  ``X-Tenant`` and ``"public"`` or the SHA-256 of the access token (never the
+  token): a private response is only served back to the token that fetched it,
+  and not once that token's ``exp`` has passed. A request with a token in its
+  URL, its own ``If-None-Match``, or ``stream=True`` is not cached. A response
   served from the cache (fresh or revalidated) has ``from_cache = True``.
 - **Error limit** (both eras): ``X-ESI-Error-Limit-Remain`` / ``-Reset`` of every
   response (and any 420) are shared through the Django cache; while the

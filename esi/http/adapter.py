@@ -34,7 +34,7 @@ from esi.app_settings import app_settings
 from esi.errors import RateLimitExceeded
 
 from .cache import ResponseCache, cache_key
-from .identity import redact_url, request_character, url_has_secret
+from .identity import Caller, identify, redact_url, url_has_secret
 from .limits import ErrorLimitGuard, RateLimitGuard, parse_retry_after
 
 __all__ = ["EsiHTTPAdapter", "RETRY_STATUSES", "never_sent"]
@@ -114,12 +114,13 @@ class EsiHTTPAdapter(HTTPAdapter):
         started = time.monotonic()
         method = (request.method or "GET").upper()
         url = request.url or ""
-        character = request_character(request.headers)
+        caller = identify(request.headers)
+        character = caller.character
         key = None
         entry = None
-        if self._cacheable(request, method, url, stream, character):
-            assert character is not None
-            key = cache_key(method, url, request.headers, character, self.response_cache.alias)
+        if self._cacheable(request, method, url, stream, caller):
+            assert caller.cache_identity is not None
+            key = cache_key(method, url, request.headers, caller.cache_identity, self.response_cache.alias)
             entry = self.response_cache.get(key)
             if entry is not None and entry.is_fresh(self.clock()):
                 response = entry.to_response(request, self)
@@ -175,14 +176,16 @@ class EsiHTTPAdapter(HTTPAdapter):
         return float(app_settings.ESI_SERVER_ERROR_BACKOFF_FACTOR) * 2 ** (retry - 1)
 
     def _cacheable(
-        self, request: requests.PreparedRequest, method: str, url: str, stream: bool, character: str | None
+        self, request: requests.PreparedRequest, method: str, url: str, stream: bool, caller: Caller
     ) -> bool:
         enabled = app_settings.ESI_CACHE_RESPONSE if self.cache_responses is None else self.cache_responses
         return bool(
             enabled
             and method == "GET"
             and not stream
-            and character is not None
+            and caller.cache_identity is not None
+            # An expired token gets nothing from the cache, not even what it once fetched.
+            and not caller.expired(self.clock())
             and "If-None-Match" not in request.headers
             and not url_has_secret(url)
         )

@@ -7,8 +7,10 @@ call revalidates it with ``If-None-Match``; a 304 then returns the stored body.
 
 The key is a hash of the method, the URL with its query sorted, the headers
 that select a representation (``Accept-Language``, ``X-Compatibility-Date``,
-``X-Tenant``) and the character the request is made for. The token is never
-part of it.
+``X-Tenant``) and the caller's cache identity (:func:`esi.http.identity.identify`):
+``"public"``, or the SHA-256 of the access token, so that a private response is
+only ever served to the token that fetched it. The token itself is never part
+of it.
 """
 
 from __future__ import annotations
@@ -36,12 +38,12 @@ VARY_HEADERS = ("Accept-Language", "X-Compatibility-Date", "X-Tenant")
 _DROPPED_HEADERS = frozenset({"content-length", "content-encoding", "transfer-encoding", "connection"})
 
 
-def cache_key(method: str, url: str, headers: Any, character: str, alias: str = "default") -> str:
-    """Return the cache key of a request (no secret goes into it)."""
+def cache_key(method: str, url: str, headers: Any, identity: str, alias: str = "default") -> str:
+    """Return the cache key of a request for ``identity`` (``"public"`` or a token digest; no secret)."""
     parts = urlsplit(url)
     query = urlencode(sorted(parse_qsl(parts.query, keep_blank_values=True)))
     normalized = urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path, query, ""))
-    fields = [method.upper(), normalized, *(str(headers.get(name, "")) for name in VARY_HEADERS), character]
+    fields = [method.upper(), normalized, *(str(headers.get(name, "")) for name in VARY_HEADERS), identity]
     return hashed_key(alias, "response", *fields)
 
 

@@ -1,18 +1,30 @@
 """Who a request is made for, read from its ``Authorization`` header.
 
-The token itself never leaves this module: callers get the character id from
-the JWT's ``sub`` claim (decoded without verification; ESI checks the
-signature, we only need a key), ``"public"`` for an anonymous request, or
-``None`` when a request carries credentials we cannot attribute.
+:func:`identify` returns a :class:`Caller` with two different identities:
+
+- ``cache_identity``, what the response cache is keyed on: ``"public"`` for an
+  anonymous request, else ``"token:"`` and the SHA-256 of the access token. A
+  private response is only ever served back to the very token that fetched it:
+  a forged JWT naming a character, another token of that character (expired,
+  revoked, or without the scope) is a different digest, so it asks ESI, which
+  refuses it. The token is never verified here (ESI does), and never needs to be.
+- ``character``, what the error-limit and rate-limit accounting is keyed on: the
+  character id of the JWT's ``sub`` claim, read without verification. It only
+  ever makes django-esi send fewer requests, never serves data.
+
+The token itself never leaves this module: neither it nor a key derived from it
+alone reaches a log line (the digest only goes into hashed cache keys).
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-__all__ = ["PUBLIC", "redact_url", "request_character", "url_has_secret"]
+__all__ = ["PUBLIC", "Caller", "identify", "redact_url", "request_character", "url_has_secret"]
 
 #: The identity of a request without an ``Authorization`` header.
 PUBLIC = "public"
@@ -20,24 +32,58 @@ PUBLIC = "public"
 _SECRET_QUERY_PARAMS = frozenset({"token", "access_token"})
 
 
-def request_character(headers: Mapping[str, Any]) -> str | None:
-    """Return the character id a request is made for, ``"public"``, or ``None`` when unknown."""
+@dataclass(frozen=True)
+class Caller:
+    """Who a request is made for."""
+
+    #: The key of its cached responses: ``"public"``, ``"token:<sha256>"``, or None (not cacheable).
+    cache_identity: str | None
+    #: The character id of an EVE token (unverified), ``"public"``, or None when unknown.
+    character: str | None
+    #: The token's ``exp`` claim (seconds since the epoch), when it has one.
+    expires_at: float | None = None
+
+    def expired(self, now: float) -> bool:
+        """Return True when the token says it has expired by ``now``."""
+        return self.expires_at is not None and self.expires_at <= now
+
+
+_ANONYMOUS = Caller(PUBLIC, PUBLIC)
+
+
+def identify(headers: Mapping[str, Any]) -> Caller:
+    """Return who a request is made for (see the module docstring)."""
     authorization = headers.get("Authorization")
     if not authorization:
-        return PUBLIC
+        return _ANONYMOUS
     scheme, _, token = str(authorization).partition(" ")
+    token = token.strip()
     if scheme.lower() != "bearer" or not token:
-        return None
+        return Caller(None, None)
+    digest = "token:" + hashlib.sha256(token.encode()).hexdigest()
+    claims = _unverified_claims(token)
+    if claims is None:
+        return Caller(digest, None)
+    # EVE SSO writes "CHARACTER:EVE:<id>".
+    character = str(claims.get("sub") or "").rsplit(":", 1)[-1]
+    exp = claims.get("exp")
+    expires_at = float(exp) if isinstance(exp, (int, float)) and not isinstance(exp, bool) else None
+    return Caller(digest, character if character.isdigit() else None, expires_at)
+
+
+def _unverified_claims(token: str) -> dict[str, Any] | None:
     import jwt  # here, not at import: PyJWT pulls in cryptography, a cost to every start-up
 
     try:
-        claims = jwt.decode(token.strip(), options={"verify_signature": False})
+        claims = jwt.decode(token, options={"verify_signature": False})
     except jwt.PyJWTError:
         return None
-    # EVE SSO writes "CHARACTER:EVE:<id>".
-    sub = str(claims.get("sub") or "")
-    character = sub.rsplit(":", 1)[-1]
-    return character if character.isdigit() else None
+    return claims if isinstance(claims, dict) else None
+
+
+def request_character(headers: Mapping[str, Any]) -> str | None:
+    """Return the character id a request is made for, ``"public"``, or ``None`` when unknown."""
+    return identify(headers).character
 
 
 def url_has_secret(url: str) -> bool:

@@ -1,0 +1,127 @@
+"""The client and its cache against an attacker or a hostile upstream (docs/security.rst).
+
+Private data only to a token that could fetch it; a non-JSON 200 is an error, never
+data and never cached; cache lifetimes are bounded; ``X-Pages`` is bounded; every
+request has a total deadline, enforced while its body is read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import jwt
+import pytest
+
+from esi.clients import EsiClientProvider
+from esi.errors import HTTPForbidden, HTTPUnauthorized
+from esi.http import EsiHTTPAdapter, build_session
+from esi_testing import FakeESI, mint_access_token
+
+from .http_helpers import Clock, RecordingTransport, Sleeps, bearer, caching_headers, make_jwt
+
+pytest_plugins = ["tests.http_fixtures"]
+
+CHARACTER = 90000001
+ASSETS = "esi-assets.read_assets.v1"
+
+
+# -- 1. private responses are served only to the token that fetched them ------------------
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeESI]:
+    """Return a started fake ESI that django-esi points at."""
+    with FakeESI(snapshot="latest") as fake, fake.override_settings():
+        yield fake
+
+
+def assets(fake: FakeESI, token: str) -> list:
+    client = EsiClientProvider().client
+    return client.Assets.get_characters_character_id_assets(character_id=CHARACTER, token=token).result()
+
+
+def asked_esi(fake: FakeESI) -> int:
+    return sum(1 for entry in fake.journal if entry.operation == "get_characters_character_id_assets")
+
+
+def forged() -> str:
+    claims = jwt.decode(mint_access_token(CHARACTER, [ASSETS]), options={"verify_signature": False})
+    return jwt.encode(claims, "any key at all, as long as it is not the key of EVE SSO", algorithm="HS256")
+
+
+def expired() -> str:
+    return mint_access_token(CHARACTER, [ASSETS], expires_in=60, now=1_000_000_000)
+
+
+def unscoped() -> str:
+    return mint_access_token(CHARACTER, ["esi-skills.read_skills.v1"])
+
+
+def revoked(fake: FakeESI) -> str:
+    token = fake.issue_tokens(CHARACTER, [ASSETS])["access_token"]
+    fake.sso.revoke(token, client_id=fake.client_id, client_secret=fake.client_secret)
+    return token
+
+
+@pytest.mark.parametrize(
+    ("make_token", "refused"),
+    [
+        pytest.param(lambda fake: forged(), HTTPUnauthorized, id="forged"),
+        pytest.param(lambda fake: expired(), HTTPForbidden, id="expired"),
+        pytest.param(revoked, HTTPUnauthorized, id="revoked"),
+        pytest.param(lambda fake: unscoped(), HTTPForbidden, id="unscoped"),
+    ],
+)
+def test_a_cached_private_response_goes_only_to_the_token_that_fetched_it(fake, make_token, refused):
+    real = fake.issue_tokens(CHARACTER, [ASSETS])["access_token"]
+    data = assets(fake, real)
+    assert data and assets(fake, real) == data
+    assert asked_esi(fake) == 1, "the real token's second call is served from the cache"
+    with pytest.raises(refused):
+        assets(fake, make_token(fake))
+    assert asked_esi(fake) == 2, "the other token reached ESI, which refused it"
+    assert assets(fake, real) == data
+    assert asked_esi(fake) == 2, "the real token's entry is still served"
+
+
+def test_a_new_token_of_the_same_character_asks_esi(fake):
+    first = fake.issue_tokens(CHARACTER, [ASSETS])["access_token"]
+    refreshed = fake.issue_tokens(CHARACTER, [ASSETS])["access_token"]
+    assert assets(fake, first) == assets(fake, refreshed)
+    assert asked_esi(fake) == 2
+
+
+def make_session(clock: Clock, transport: RecordingTransport):
+    session = build_session(sleep=Sleeps(), transport=transport)
+    adapter = session.get_adapter("https://")
+    assert isinstance(adapter, EsiHTTPAdapter)
+    adapter.clock = clock
+    return session
+
+
+def test_an_expired_token_gets_nothing_from_the_cache_not_even_its_own_entry(esi_url, clock):
+    token = make_jwt(1, exp=int(clock.now) + 60)
+    transport = RecordingTransport([(200, caching_headers(clock.now, 300), {"n": n}) for n in (1, 2)])
+    session = make_session(clock, transport)
+    url = esi_url + "characters/1/assets/"
+    assert session.get(url, headers=bearer(token)).json() == {"n": 1}
+    clock.advance(30)
+    assert session.get(url, headers=bearer(token)).json() == {"n": 1}
+    clock.advance(31)
+    assert session.get(url, headers=bearer(token)).json() == {"n": 2}
+    assert len(transport.calls) == 2
+
+
+def test_a_token_revalidates_its_own_entry_with_its_etag(esi_url, clock):
+    token = make_jwt(1)
+    headers = caching_headers(clock.now, 60, etag='"v1"')
+    transport = RecordingTransport(
+        [(200, headers, {"n": 1}), (304, caching_headers(clock.now + 61, 60), b"")]
+    )
+    session = make_session(clock, transport)
+    url = esi_url + "characters/1/assets/"
+    session.get(url, headers=bearer(token))
+    clock.advance(61)
+    again = session.get(url, headers=bearer(token))
+    assert again.json() == {"n": 1} and again.from_cache
+    assert transport.calls[1]["headers"]["If-None-Match"] == '"v1"'
