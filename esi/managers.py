@@ -116,7 +116,7 @@ class TokenQuerySet(models.QuerySet):
         stale = list(self.get_expired().values_list("pk", flat=True))
         if not stale:
             return self.all()
-        counts, unusable = _refresh_pks(stale)
+        counts, unusable = _refresh_pks(stale, expired_only=True)
         return self.exclude(pk__in=unusable) if unusable else self.all()
 
 
@@ -131,31 +131,52 @@ def _scope_links() -> models.QuerySet:
 TokenQueryset = TokenQuerySet
 
 
-def _refresh_pks(pks: list[int]) -> tuple[Counter[str], set[int]]:
-    """Refresh the tokens ``pks`` in batches; return outcome counts and the pks not usable now."""
+def _refresh_pks(pks: list[int], *, expired_only: bool = False) -> tuple[Counter[str], set[int]]:
+    """Refresh the tokens ``pks`` in batches; return outcome counts and the pks not usable now.
+
+    With ``expired_only``, a token that another worker refreshed since ``pks``
+    was listed is taken as it is, without calling SSO again.
+    """
     from .models import Token
 
     counts: Counter[str] = Counter()
     unusable: set[int] = set()
     outages = 0
+    done = 0  # pks handled, in batch order
     for start in range(0, len(pks), BATCH_SIZE):
-        for token in Token.objects.filter(pk__in=pks[start : start + BATCH_SIZE]).order_by("expiry"):
+        if outages >= MAX_CONSECUTIVE_OUTAGES:
+            break
+        batch = pks[start : start + BATCH_SIZE]
+        for token in Token.objects.filter(pk__in=batch).order_by("expiry"):
             if outages >= MAX_CONSECUTIVE_OUTAGES:
                 counts["skipped"] += 1
                 unusable.add(token.pk)
                 continue
-            outcome = _refresh_one(token)
+            outcome = _refresh_one(token, expired_only=expired_only)
             counts[outcome] += 1
             outages = outages + 1 if outcome == "unavailable" else 0
             if outcome != "refreshed":
                 unusable.add(token.pk)
+        done = start + len(batch)
     if outages >= MAX_CONSECUTIVE_OUTAGES:
+        # the rest is neither loaded nor refreshed: counted from the pks alone
+        rest = pks[done:]
+        if rest:
+            counts["skipped"] += len(rest)
+            unusable.update(rest)
         logger.warning("EVE SSO looks down: stopped refreshing after %d failures in a row", outages)
     return counts, unusable
 
 
-def _refresh_one(token: Token) -> str:
-    """Refresh one token; return "refreshed", "invalid", "not_refreshable", "unavailable" or "failed"."""
+def _refresh_one(token: Token, *, expired_only: bool = False) -> str:
+    """Refresh one token; return "refreshed", "invalid", "not_refreshable", "unavailable" or "failed".
+
+    With ``expired_only`` a token loaded fresh (another worker refreshed it
+    after it was listed) counts as refreshed without an SSO call; one loaded
+    before that is adopted by :meth:`Token.refresh` under the row lock.
+    """
+    if expired_only and not token.expired:
+        return "refreshed"
     if not token.can_refresh:
         return "not_refreshable"
     try:
@@ -228,7 +249,7 @@ class TokenManager(models.Manager.from_queryset(TokenQuerySet)):  # type: ignore
         pks = list(
             self.get_expired().exclude(refresh_token="").order_by("expiry").values_list("pk", flat=True)
         )
-        counts, _ = _refresh_pks(pks[:limit] if limit else pks)
+        counts, _ = _refresh_pks(pks[:limit] if limit else pks, expired_only=True)
         return dict(counts)
 
     def refresh_pk(self, pk: int) -> str:

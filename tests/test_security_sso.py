@@ -292,3 +292,41 @@ def test_next_keeps_only_local_paths(fake_sso: FakeSSO, client: Any, next_: str,
     assert response.status_code == 302, response.content
     assert response["Location"] == expected
     assert Token.objects.count() == 1
+
+
+# --- 13. an outage stops a bulk refresh without loading the rest -------------
+
+
+def test_an_outage_stops_loading_the_remaining_batches(fake_sso: FakeSSO) -> None:
+    from django.db.models import Q
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from esi.managers import BATCH_SIZE, MAX_CONSECUTIVE_OUTAGES
+
+    past = timezone.now() - datetime.timedelta(hours=1)
+    total = 2 * BATCH_SIZE + 7
+    Token.objects.bulk_create(
+        Token(
+            character_id=90000001 + i,
+            character_name=f"Pilot {i}",
+            character_owner_hash=f"hash-{i}",
+            access_token=f"access-{i}",
+            refresh_token=f"refresh-{i}",
+            expiry=past,
+        )
+        for i in range(total)
+    )
+    sso.endpoints()
+    fake_sso.inject_fault(503, times=None)
+    with CaptureQueriesContext(connection) as queries:
+        counts = Token.objects.refresh_expired()
+    assert counts == {"unavailable": MAX_CONSECUTIVE_OUTAGES, "skipped": total - MAX_CONSECUTIVE_OUTAGES}
+    assert len(fake_sso.calls("token")) == MAX_CONSECUTIVE_OUTAGES
+    batch_loads = [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].startswith("SELECT") and " IN (" in q["sql"] and '"esi_token"."access_token"' in q["sql"]
+    ]
+    assert len(batch_loads) == 1, batch_loads  # the first batch only
+    assert Token.objects.filter(~Q(refresh_token="")).count() == total  # nothing deleted
