@@ -17,6 +17,7 @@ from esi_testing.fake.backend import DEFAULT_DATA, FakeBackend
 from esi_testing.fake.datapack import DataPack, DataPackError, Record
 from esi_testing.fake.generate import generate, seed_for
 from esi_testing.fake.routes import RouteNotFound, RouteTable
+from tests.client_fixtures import orders
 
 LANGUAGES = ("en", "de", "fr", "ja", "ru", "zh", "ko", "es")
 
@@ -266,14 +267,14 @@ def test_recorded_pages_are_served_as_recorded() -> None:
             backend.record_from_exchange(
                 "GET",
                 url + ("" if page == 1 else f"&page={page}"),  # clients ask page 1 without the parameter
-                body=[{"page": page}],
+                body=orders(page),
                 headers={"X-Pages": "2"},
             )
         )
     client = Client(make_app(backend))
     first = client.get("/latest/markets/10000002/orders/?order_type=all")
-    assert first.get_json() == [{"page": 1}] and first.headers["X-Pages"] == "2"
-    assert client.get("/latest/markets/10000002/orders/?order_type=all&page=2").get_json() == [{"page": 2}]
+    assert first.get_json() == orders(1) and first.headers["X-Pages"] == "2"
+    assert client.get("/latest/markets/10000002/orders/?order_type=all&page=2").get_json() == orders(2)
     past = client.get("/latest/markets/10000002/orders/?order_type=all&page=3")
     assert past.status_code == 404 and past.get_json() == {"error": "Requested page does not exist!"}
 

@@ -1,10 +1,14 @@
 """Proof: every operation of every real ESI spec is served with data valid against its schema.
 
 Each spec (the bundled snapshots and every file in ``../shared/esi-specs``) gets a
-fake ESI; each of its operations is called once through the WSGI app with a
-well-formed request (path, required query and body parameters generated from
-the spec, a token carrying the operation's scopes) and must answer its success
-status with a body valid against its response schema. Counts are printed per spec.
+fake ESI with the default data pack; each of its operations, reads and writes, is
+called once through the WSGI app with a well-formed request (the data pack's
+character, corporation, alliance, type and region for those ids, other path,
+required query and body parameters generated from the spec, a token carrying the
+operation's scopes) and must answer its success status with a body valid against
+its response schema. Then every GET of every Swagger spec goes through django-esi's
+client (bravado validates each answer): the data pack's records, shaped for each
+spec, pass it. Counts are printed per spec.
 """
 
 from __future__ import annotations
@@ -17,12 +21,20 @@ import pytest
 from werkzeug.test import Client
 
 from esi_testing.fake.app import make_app
-from esi_testing.fake.backend import FakeBackend
+from esi_testing.fake.backend import DEFAULT_DATA, FakeBackend
 from esi_testing.fake.generate import generate, seed_for
 from esi_testing.fake.routes import Route, RouteTable
 from esi_testing.fake.sso import mint_access_token
 
 CHARACTER_ID = 90000001
+#: Path ids the default data pack has records for (the rest are generated).
+BOUND = {
+    "character_id": CHARACTER_ID,
+    "corporation_id": 98000001,
+    "alliance_id": 99000001,
+    "type_id": 587,
+    "region_id": 10000002,
+}
 
 
 def _request_for(route: Route, token: str) -> tuple[str, dict[str, str], bytes | None]:
@@ -33,7 +45,7 @@ def _request_for(route: Route, token: str) -> tuple[str, dict[str, str], bytes |
     body = None
     for param in route.params:
         if param.location == "path":
-            value = CHARACTER_ID if param.name == "character_id" else _value(route, param.name, param.schema)
+            value = BOUND.get(param.name) or _value(route, param.name, param.schema)
             path = path.replace("{" + param.name + "}", str(value))
         elif param.location == "query" and param.required:
             value = _value(route, param.name, param.schema)
@@ -76,10 +88,11 @@ def test_every_operation_of_every_spec_answers_valid_data(
 ) -> None:
     report = []
     failures: list[str] = []
-    total = 0
+    total = recorded = 0
     for name, source in _specs(shared_specs):
         table = _table(source)
-        client = Client(make_app(FakeBackend(snapshot=table, data=None, rate_limits={"*": (10**6, 900)})))
+        backend = FakeBackend(snapshot=table, data=DEFAULT_DATA, rate_limits={"*": (10**6, 900)})
+        client = Client(make_app(backend))
         # One token with every scope of the spec: each operation still checks its own.
         token = mint_access_token(
             CHARACTER_ID, sorted({s for r in table for s in r.scopes}), scp_as_string=False
@@ -101,14 +114,19 @@ def test_every_operation_of_every_spec_answers_valid_data(
             else:
                 ok += 1
         total += ok
-        report.append(f"{name}: {ok}/{len(table)} operations")
+        from_pack = {e.operation for e in backend.journal if e.source == "recorded"}
+        recorded += len(from_pack)
+        writes = sum(1 for r in table if r.method != "GET")
+        report.append(
+            f"{name}: {ok}/{len(table)} operations ({writes} writes, {len(from_pack)} from the pack)"
+        )
     with capsys.disabled():
         print("\nfake ESI, every operation answered with valid data:")
         print("\n".join("  " + line for line in report))
-        print(f"  total: {total} operations")
+        print(f"  total: {total} operations, {recorded} answered from the data pack")
     assert not failures, "\n".join(failures[:20])
-    # Both eras and every shared spec were exercised, not an empty directory.
-    assert len(report) >= 3 and total > 1000
+    # Both eras and every shared spec were exercised, not an empty directory, and the pack served.
+    assert len(report) >= 3 and total > 1000 and recorded > 3 * len(report)
 
 
 @pytest.mark.parametrize("snapshot", ["latest", "2025-12-16"])
@@ -143,3 +161,72 @@ def test_every_operation_refuses_bad_requests_as_esi(snapshot: str) -> None:
                 assert integer.name in response.get_json()["error"]
             typed += 1
     assert secured > 100 and typed > 100
+
+
+def test_every_get_of_every_swagger_spec_passes_the_client_with_the_data_pack(
+    shared_specs: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """bravado validates every answer: the pack's records, shaped for 2017..2025, pass it."""
+    from django.test import override_settings
+
+    from esi.clients import esi_client_factory
+    from esi.http.store import clear_state
+    from esi.spec import clear_memory_cache
+    from esi_testing import FakeESI
+
+    report, failures = [], []
+    with override_settings(ESI_SPEC_CACHE_DIR=str(tmp_path), ESI_CACHE_RESPONSE=False):
+        for path in sorted(shared_specs.glob("swagger2-*.json")):
+            clear_memory_cache()
+            fake = FakeESI(snapshot=_table(path), mode="inprocess", rate_limited=False, error_limit=None)
+            tokens: dict[tuple[str, ...], str] = {}
+            with fake, fake.override_settings():
+                client = esi_client_factory(spec_file=str(path))
+                calls = 0
+                for resource_name, resource in sorted(client.swagger_spec.resources.items()):
+                    for operation in resource.operations.values():
+                        if operation.http_method != "get":
+                            continue
+                        calls += 1
+                        kwargs = _client_arguments(operation)
+                        scopes = tuple(
+                            sorted(
+                                {
+                                    s
+                                    for r in operation.op_spec.get("security") or []
+                                    for v in r.values()
+                                    for s in v
+                                }
+                            )
+                        )
+                        if scopes:
+                            if scopes not in tokens:
+                                tokens[scopes] = fake.issue_tokens(CHARACTER_ID, list(scopes))["access_token"]
+                            kwargs["token"] = tokens[scopes]
+                        try:
+                            getattr(getattr(client, resource_name), operation.operation_id)(**kwargs).result()
+                        except Exception as exc:
+                            failures.append(
+                                f"{path.name} {operation.operation_id}: {type(exc).__name__} {exc}"
+                            )
+                from_pack = {e.operation for e in fake.journal if e.source == "recorded"}
+            report.append(f"{path.name}: {calls} GETs, {len(from_pack)} operations from the pack")
+    clear_memory_cache()
+    clear_state()
+    with capsys.disabled():
+        print("\nclient over the fake, every GET of every Swagger spec with the data pack:")
+        print("\n".join("  " + line for line in report))
+    assert not failures, "\n".join(f[:300] for f in failures[:20])
+    assert len(report) > 10
+
+
+def _client_arguments(operation: object) -> dict[str, object]:
+    spec = operation.swagger_spec  # type: ignore[attr-defined]
+    kwargs: dict[str, object] = {}
+    for name, param in operation.params.items():  # type: ignore[attr-defined]
+        if name in BOUND and param.location == "path":
+            kwargs[name] = BOUND[name]
+        elif param.location == "path" or param.required:
+            raw = spec.deref(param.param_spec)
+            kwargs[name] = generate(raw, seed_for(operation.operation_id, name), resolve=spec.deref)  # type: ignore[attr-defined]
+    return kwargs

@@ -338,7 +338,10 @@ class FakeESIApp:
                 data_params["body"] = data_params.pop(body_param)
         record = self.backend.lookup(route, {**data_params, **_page_param(route, params)}, language)
         if record is not None:
-            return record.status, record.body, dict(record.headers), "recorded"
+            body = record.body
+            if 200 <= record.status < 300:
+                body = self.backend.shaped(route, body, record.headers)
+            return record.status, body, dict(record.headers), "recorded"
         if route.paged and int(params.get("page") or 1) > 1:
             first = self.backend.lookup(route, {**data_params, "page": 1}, language)
             if first is not None and "page" in first.params:

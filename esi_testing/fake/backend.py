@@ -38,6 +38,7 @@ import spec_snapshots
 from esi_testing.fake.datapack import NON_DATA_PARAMS, DataPack, Record, normalise_language
 from esi_testing.fake.generate import generate, seed_for
 from esi_testing.fake.routes import Route, RouteNotFound, RouteTable
+from esi_testing.fake.shaping import shape
 
 __all__ = [
     "DEFAULT_DATA",
@@ -203,6 +204,8 @@ class FakeBackend:
         self._initial = _as_pack(data)
         self._lock = threading.RLock()
         self._generated: dict[str, Any] = {}
+        # (id of a recorded body, id of a schema) -> (that body, the body shaped for the schema)
+        self._shaped: dict[tuple[int, int], tuple[Any, Any]] = {}
         self._journal: deque[JournalEntry] = deque(maxlen=journal_size)
         self.reset()
 
@@ -350,6 +353,39 @@ class FakeBackend:
                 self._generated.clear()
             self._generated[key] = body
         return body
+
+    def shaped(self, route: Route, body: Any, headers: Mapping[str, str] | None = None) -> Any:
+        """Return a recorded body adapted to the route's response schema (old specs get old shapes).
+
+        The same body object shaped for the same schema is the same object, so
+        the app serialises a recorded page once. A body that cannot be shaped
+        valid is replaced by generated data. A paged list (``headers`` without
+        ``X-Pages``: the fake pages it) is shaped whole.
+        """
+        schema = route.response_schema
+        if schema is None or body is None:
+            return body
+        key = (id(body), id(schema))
+        with self._lock:
+            cached = self._shaped.get(key)
+            if cached is not None and cached[0] is body:
+                return cached[1]
+        paged = route.paged and "X-Pages" not in (headers or {})
+        shaped = shape(body, schema, route.table.resolve, seed_for(self.seed, route.key), whole_list=paged)
+        resolved = route.table.resolve(schema)
+        if paged and isinstance(shaped, list) and isinstance(resolved.get("items"), Mapping):
+            # Each item against the item schema: the whole list is longer than a page's maxItems.
+            validator = route.table.validator(resolved["items"], formats=False)
+            valid = all(next(iter(validator.iter_errors(item)), None) is None for item in shaped)
+        else:
+            valid = next(iter(route.table.validator(schema, formats=False).iter_errors(shaped)), None) is None
+        if not valid:
+            shaped = generate(schema, seed_for(self.seed, route.key), resolve=route.table.resolve)
+        with self._lock:
+            if len(self._shaped) > 1024:
+                self._shaped.clear()
+            self._shaped[key] = (body, shaped)
+        return shaped
 
     # --- faults ---------------------------------------------------------------
 

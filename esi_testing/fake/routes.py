@@ -237,7 +237,7 @@ class RouteTable:
         # Method -> (segment count, first segment) -> templates; a parameter first is keyed None.
         self._by_method: dict[str, dict[tuple[int, str | None], list[_Compiled]]] = {}
         self._seen: set[tuple[str, str]] = set()
-        self._validators: dict[int, tuple[Mapping[str, Any], Any]] = {}
+        self._validators: dict[tuple[int, bool], tuple[Mapping[str, Any], Any]] = {}
         self._build()
 
     # --- construction ---------------------------------------------------------
@@ -401,9 +401,13 @@ class RouteTable:
             seen += 1
         return node
 
-    def validator(self, schema: Mapping[str, Any]) -> Any:
-        """Return a (cached) jsonschema validator of ``schema``, whose ``$ref`` point into this spec."""
-        cached = self._validators.get(id(schema))
+    def validator(self, schema: Mapping[str, Any], formats: bool = True) -> Any:
+        """Return a (cached) jsonschema validator of ``schema``, whose ``$ref`` point into this spec.
+
+        ``formats=False`` leaves ``format`` unchecked (what a client that reads a
+        uuid as text accepts).
+        """
+        cached = self._validators.get((id(schema), formats))
         if cached is not None and cached[0] is schema:
             return cached[1]
         import jsonschema
@@ -417,8 +421,9 @@ class RouteTable:
             "definitions": self.spec.get("definitions", {}),
             "components": self.spec.get("components", {}),
         }
-        validator = cls(root, format_checker=format_checker(cls.FORMAT_CHECKER))  # with int32/int64
-        self._validators[id(schema)] = (schema, validator)
+        # With int32/int64 checked; formats=False checks none (a shaped record's uuid is text).
+        validator = cls(root, format_checker=format_checker(cls.FORMAT_CHECKER) if formats else None)
+        self._validators[(id(schema), formats)] = (schema, validator)
         return validator
 
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]]:
