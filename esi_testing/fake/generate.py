@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-__all__ = ["generate", "seed_for"]
+__all__ = ["generate", "merge_all_of", "seed_for", "type_of"]
 
 Resolver = Callable[[Any], Any]
 
@@ -82,28 +82,17 @@ class _Generator:
         if not isinstance(schema, Mapping):
             return None
         if "allOf" in schema:
-            merged: dict[str, Any] = {}
-            for part in schema["allOf"]:
-                part = self.resolve(part)
-                for k, v in part.items():
-                    if k in ("properties",):
-                        merged.setdefault(k, {}).update(v)
-                    elif k == "required":
-                        merged.setdefault(k, []).extend(v)
-                    else:
-                        merged.setdefault(k, v)
-            rest = {k: v for k, v in schema.items() if k != "allOf"}
-            return self.value({**merged, **rest}, depth, name)
+            return self.value(merge_all_of(schema, self.resolve), depth, name)
         for key in ("oneOf", "anyOf"):
             if key in schema:
                 branches = [self.resolve(b) for b in schema[key]]
-                branches = [b for b in branches if _type_of(b) != "null"] or branches
+                branches = [b for b in branches if type_of(b) != "null"] or branches
                 return self.value(self.rng.choice(branches), depth, name)
         if "const" in schema:
             return schema["const"]
         if "enum" in schema and schema["enum"]:
             return self.rng.choice([v for v in schema["enum"] if v is not None] or schema["enum"])
-        kind = _type_of(schema)
+        kind = type_of(schema)
         if name in self.hints and kind in ("integer", "string", "number", "boolean"):
             hinted = self.hints[name]
             if _fits(hinted, kind):
@@ -200,7 +189,22 @@ class _Generator:
         return self.rng.choice(self.words)
 
 
-def _type_of(schema: Mapping[str, Any]) -> str:
+def merge_all_of(schema: Mapping[str, Any], resolve: Resolver) -> dict[str, Any]:
+    """Return ``schema`` with its ``allOf`` parts merged into one schema."""
+    merged: dict[str, Any] = {}
+    for part in schema["allOf"]:
+        for k, v in resolve(part).items():
+            if k == "properties":
+                merged.setdefault(k, {}).update(v)
+            elif k == "required":
+                merged.setdefault(k, []).extend(v)
+            else:
+                merged.setdefault(k, v)
+    return {**merged, **{k: v for k, v in schema.items() if k != "allOf"}}
+
+
+def type_of(schema: Mapping[str, Any], default: str = "string") -> str:
+    """Return the JSON type a schema describes (the first non-null one; ``default`` when it says none)."""
     kind = schema.get("type")
     if isinstance(kind, list):
         non_null = [k for k in kind if k != "null"]
@@ -211,7 +215,7 @@ def _type_of(schema: Mapping[str, Any]) -> str:
         return "object"
     if "items" in schema:
         return "array"
-    return "string"
+    return default
 
 
 def _fits(value: Any, kind: str) -> bool:

@@ -24,7 +24,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from esi_testing.fake.generate import generate, seed_for
+from esi_testing.fake.generate import generate, merge_all_of, seed_for, type_of
 
 __all__ = ["nearest_enum", "shape"]
 
@@ -48,7 +48,7 @@ def shape(
     shaper = _Shaper(resolve or (lambda node: node), seed)
     if whole_list and isinstance(value, list):
         resolved = shaper.resolve(schema)
-        if isinstance(resolved, Mapping) and _type_of(resolved) == "array":
+        if isinstance(resolved, Mapping) and type_of(resolved, "any") == "array":
             schema = {k: v for k, v in resolved.items() if k != "maxItems"}
     return shaper.value(value, schema, "")
 
@@ -91,7 +91,7 @@ class _Shaper:
         if not isinstance(schema, Mapping) or not schema:
             return value
         if "allOf" in schema:
-            return self.value(value, _merge_all_of(schema, self.resolve), where)
+            return self.value(value, merge_all_of(schema, self.resolve), where)
         for key in ("oneOf", "anyOf"):
             if key in schema:
                 return self.value(value, self._branch(value, schema[key]), where)
@@ -101,7 +101,7 @@ class _Shaper:
             return schema["const"]
         if schema.get("enum"):
             return nearest_enum(value, list(schema["enum"]))
-        kind = _type_of(schema)
+        kind = type_of(schema, "any")
         if kind == "object":
             return (
                 self.object(value, schema, where)
@@ -127,14 +127,14 @@ class _Shaper:
     def _branch(self, value: Any, branches: list[Any]) -> Any:
         resolved = [self.resolve(b) for b in branches]
         if value is None:
-            return next((b for b in resolved if _type_of(b) == "null"), resolved[0])
-        candidates = [b for b in resolved if _type_of(b) != "null"] or resolved
+            return next((b for b in resolved if type_of(b, "any") == "null"), resolved[0])
+        candidates = [b for b in resolved if type_of(b, "any") != "null"] or resolved
         if isinstance(value, Mapping):
             # The branch sharing the most properties with the value (ESI's unions differ by property).
             return max(candidates, key=lambda b: len(set(b.get("properties") or {}) & set(value)))
         kinds = {bool: "boolean", int: "integer", float: "number", str: "string", list: "array"}
         wanted = kinds.get(type(value))
-        return next((b for b in candidates if _type_of(b) == wanted), candidates[0])
+        return next((b for b in candidates if type_of(b, "any") == wanted), candidates[0])
 
     def object(self, value: Mapping[str, Any], schema: Mapping[str, Any], where: str) -> dict[str, Any]:
         props: Mapping[str, Any] = schema.get("properties") or {}
@@ -214,33 +214,6 @@ def _synonym(key: str, value: Mapping[str, Any], props: Mapping[str, Any]) -> st
     if key.startswith("system_") and "solar_" + key in value:
         return "solar_" + key
     return None
-
-
-def _merge_all_of(schema: Mapping[str, Any], resolve: Resolver) -> dict[str, Any]:
-    merged: dict[str, Any] = {}
-    for part in schema["allOf"]:
-        for k, v in resolve(part).items():
-            if k == "properties":
-                merged.setdefault(k, {}).update(v)
-            elif k == "required":
-                merged.setdefault(k, []).extend(v)
-            else:
-                merged.setdefault(k, v)
-    return {**merged, **{k: v for k, v in schema.items() if k != "allOf"}}
-
-
-def _type_of(schema: Mapping[str, Any]) -> str:
-    kind = schema.get("type")
-    if isinstance(kind, list):
-        non_null = [k for k in kind if k != "null"]
-        return non_null[0] if non_null else "null"
-    if kind:
-        return str(kind)
-    if "properties" in schema:
-        return "object"
-    if "items" in schema:
-        return "array"
-    return "any"
 
 
 def _nullable(schema: Any) -> bool:
