@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from tests.skip_report import pytest_runtest_makereport  # noqa: F401  (the hook: one line per skip reason)
+
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 

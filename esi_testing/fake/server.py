@@ -172,6 +172,13 @@ class _Handler(WSGIRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         logger.debug(format, *args)
 
+    def log_error(self, format: str, *args: Any) -> None:
+        # An idle kept-alive connection ending after `timeout` is routine, not an error.
+        if format.startswith("Request timed out"):
+            logger.debug(format, *args)
+        else:
+            super().log_error(format, *args)
+
 
 class _TooLarge(Exception):
     """A chunked body grew past the limit."""
