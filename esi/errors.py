@@ -13,6 +13,7 @@ The tree::
     │   ├── ErrorLimitExceeded           ESI's error budget is spent; calls resume after the reset
     │   └── RateLimitExceeded            a 429 whose Retry-After is longer than we may wait
     ├── ResponseValidationError          a response does not match its schema
+    │   └── ResponseContentError         a 2xx body is not the JSON the spec promises (HTML, broken JSON)
     └── SSOError                         EVE SSO refused or failed a request
         ├── SSOUnavailable               network error, timeout or 5xx: no token is touched
         ├── InvalidGrant                 ``invalid_grant``: the refresh token is dead
@@ -72,6 +73,7 @@ __all__ = [
     "InvalidJWT",
     "NotRefreshableTokenError",
     "RateLimitExceeded",
+    "ResponseContentError",
     "ResponseValidationError",
     "SSOError",
     "SSOUnavailable",
@@ -148,6 +150,33 @@ class RateLimitExceeded(ESILimitError):
 
 class ResponseValidationError(DjangoEsiException):
     """A response body does not match the operation's response schema."""
+
+
+class ResponseContentError(ResponseValidationError):
+    """A successful answer whose body is not the JSON its spec promises.
+
+    An HTML page from a proxy or CDN, an empty body, or JSON cut short. Such an
+    answer is never cached, so the next call asks ESI again.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        operation_id: str | None = None,
+        content_type: str | None = None,
+        status_code: int | None = None,
+        response: Any = None,
+    ) -> None:
+        super().__init__(message)
+        #: The operation called (``get_universe_types_type_id``).
+        self.operation_id = operation_id
+        #: The ``Content-Type`` of the answer, when it had one.
+        self.content_type = content_type
+        #: The answer's HTTP status.
+        self.status_code = status_code
+        #: The :class:`requests.Response` (or bravado's adapter of it).
+        self.response = response
 
 
 class SSOError(DjangoEsiException):

@@ -26,20 +26,24 @@ is first built.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+import requests
 from bravado.client import CallableOperation, ResourceDecorator, SwaggerClient, construct_params
 from bravado.config import RequestConfig
 from bravado.http_future import HttpFuture, reraise_errors
 from bravado.requests_client import Authenticator
+from bravado_core.content_type import APP_JSON
+from bravado_core.exception import MatchingResponseNotFound
 
 from esi.app_settings import app_settings
-from esi.errors import IncompleteResponseError
+from esi.errors import IncompleteResponseError, ResponseContentError
 from esi.spec import PreparedSpec, resource_key
-from esi.unmarshal import handle_response
+from esi.unmarshal import converter_for_operation, handle_response
 
 #: Cursor pages results() follows at most before it gives up (a guard against a loop).
 MAX_CURSOR_PAGES = 10_000
@@ -53,6 +57,7 @@ __all__ = [
     "EsiResource",
     "TokenAuthenticator",
     "bearer_token",
+    "check_content",
     "check_token",
 ]
 
@@ -64,8 +69,62 @@ class _Unmarshal(HttpFuture):
     def _get_swagger_result(self, incoming_response: Any) -> Any:
         if self.operation is None:
             return None
-        handle_response(incoming_response, self.operation, self.request_config.response_callbacks)
+        check_content(incoming_response, self.operation)
+        try:
+            handle_response(incoming_response, self.operation, self.request_config.response_callbacks)
+        except _JSON_ERRORS as exc:
+            if not 200 <= incoming_response.status_code < 300:
+                raise
+            raise _content_error(
+                incoming_response, self.operation, f"JSON that does not parse ({exc})"
+            ) from exc
         return incoming_response.swagger_result
+
+
+# requests raises its own (built on simplejson's when that is installed).
+_JSON_ERRORS = (json.JSONDecodeError, requests.exceptions.JSONDecodeError)
+
+
+def check_content(incoming_response: Any, operation: Any) -> None:
+    """Raise :class:`~esi.errors.ResponseContentError` when a 2xx body is not the JSON the spec promises.
+
+    Only responses with a schema are checked (a 204 has no body to check). An
+    HTML page from a proxy or CDN answering for ESI is the case this is for.
+    """
+    status = incoming_response.status_code
+    if not 200 <= status < 300:
+        return
+    try:
+        if converter_for_operation(operation, status) is None:
+            return  # no schema, no body to check
+    except MatchingResponseNotFound:
+        return  # handle_response raises the spec's own error for it
+    content_type = incoming_response.headers.get("content-type")
+    if not content_type or not any(_same_media(content_type, p) for p in operation.produces or [APP_JSON]):
+        raise _content_error(incoming_response, operation, "a body of another content type")
+
+
+def _same_media(content_type: str, produced: str) -> bool:
+    from esi.http.cache import is_json_media_type
+
+    if is_json_media_type(produced):
+        # "application/problem+json" where "application/json" is promised is still JSON.
+        return is_json_media_type(content_type)
+    return content_type.split(";", 1)[0].strip().lower() == produced.split(";", 1)[0].strip().lower()
+
+
+def _content_error(incoming_response: Any, operation: Any, what: str) -> ResponseContentError:
+    content_type = incoming_response.headers.get("content-type")
+    promised = ", ".join(operation.produces or [APP_JSON])
+    return ResponseContentError(
+        f"{operation.operation_id}: ESI answered {incoming_response.status_code} with "
+        f"{content_type or 'no content type'} and {what}, where the spec promises {promised}; "
+        "a proxy or CDN may be answering for ESI",
+        operation_id=operation.operation_id,
+        content_type=content_type,
+        status_code=incoming_response.status_code,
+        response=incoming_response,
+    )
 
 
 def check_token(token: Any) -> None:

@@ -7,13 +7,15 @@ request has a total deadline, enforced while its body is read.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 import jwt
 import pytest
+import responses
 
 from esi.clients import EsiClientProvider
-from esi.errors import HTTPForbidden, HTTPUnauthorized
+from esi.errors import HTTPForbidden, HTTPUnauthorized, ResponseContentError
 from esi.http import EsiHTTPAdapter, build_session
 from esi_testing import FakeESI, mint_access_token
 
@@ -125,3 +127,61 @@ def test_a_token_revalidates_its_own_entry_with_its_etag(esi_url, clock):
     again = session.get(url, headers=bearer(token))
     assert again.json() == {"n": 1} and again.from_cache
     assert transport.calls[1]["headers"]["If-None-Match"] == '"v1"'
+
+
+# -- 2. a body that is not the JSON the spec promises is an error, never data, never cached --
+
+
+@pytest.fixture
+def upstream(settings, esi_url) -> Iterator[responses.RequestsMock]:
+    """Return a ``responses`` mock standing for a hostile ESI (or what sits before it)."""
+    settings.ESI_API_URL = esi_url.removesuffix("latest/")
+    with responses.RequestsMock() as mock:
+        yield mock
+
+
+def type_587():
+    return EsiClientProvider().client.Universe.get_universe_types_type_id(type_id=587)
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body", "named"),
+    [
+        pytest.param("text/html", b"<html><body>502 Bad Gateway</body></html>", "text/html", id="html"),
+        pytest.param("application/json", b'{"type_id": 587, "name": "Rif', "application/json", id="broken"),
+        pytest.param(None, b"", "no content type", id="empty"),
+    ],
+)
+def test_a_200_that_is_not_json_raises_naming_operation_and_content_type(
+    upstream, esi_url, clock, content_type, body, named
+):
+    headers = caching_headers(time.time(), 3600)
+    url = esi_url + "universe/types/587/"
+    upstream.get(url, body=body, headers=headers, content_type=content_type)
+    for _ in range(2):
+        with pytest.raises(ResponseContentError) as caught:
+            type_587().result()
+        assert "get_universe_types_type_id" in str(caught.value)
+        assert named in str(caught.value)
+        assert caught.value.operation_id == "get_universe_types_type_id"
+        assert caught.value.status_code == 200
+    assert len(upstream.calls) == 2, "neither answer was cached"
+
+
+def test_the_http_layer_stores_only_well_formed_json(esi_url, clock):
+    headers = caching_headers(clock.now, 300)
+    transport = RecordingTransport(
+        [
+            (200, {**headers, "Content-Type": "text/html"}, b"<html></html>"),
+            (200, headers, b"{broken"),
+            (200, headers, {"ok": True}),
+            (200, headers, {"ok": False}),
+        ]
+    )
+    session = make_session(clock, transport)
+    url = esi_url + "status/"
+    assert session.get(url).text == "<html></html>"
+    assert session.get(url).text == "{broken"
+    assert session.get(url).json() == {"ok": True}
+    assert session.get(url).json() == {"ok": True}
+    assert len(transport.calls) == 3

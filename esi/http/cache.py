@@ -1,6 +1,6 @@
 """The response cache: fresh ``GET 200`` responses kept in the Django cache.
 
-A response is fresh for ``Cache-Control: max-age`` (else ``Expires - Date``)
+Only a body of a JSON media type that parses is stored. A response is fresh for ``Cache-Control: max-age`` (else ``Expires - Date``)
 minus its ``Age``. A fresh entry is served without a request. An expired entry
 that has an ``ETag`` is kept ``ESI_CACHE_STALE_SECONDS`` longer so that the next
 call revalidates it with ``If-None-Match``; a 304 then returns the stored body.
@@ -29,7 +29,7 @@ from esi.app_settings import app_settings
 
 from .store import cache_get, cache_set, hashed_key
 
-__all__ = ["CachedResponse", "ResponseCache", "cache_key", "freshness_lifetime"]
+__all__ = ["CachedResponse", "ResponseCache", "cache_key", "freshness_lifetime", "is_json_media_type"]
 
 #: Request headers that select a different representation of the same URL.
 VARY_HEADERS = ("Accept-Language", "X-Compatibility-Date", "X-Tenant")
@@ -134,6 +134,38 @@ class CachedResponse:
         return CachedResponse(url=self.url, headers=headers, content=self.content, fresh_until=fresh_until)
 
 
+def is_json_media_type(content_type: str | None) -> bool:
+    """Return True for ``application/json`` (any parameters) and ``application/*+json``."""
+    media = (content_type or "").split(";", 1)[0].strip().lower()
+    return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
+
+
+def _well_formed_json(response: requests.Response) -> bool:
+    """Return True when the body is JSON that parses: only that is ever stored.
+
+    An HTML page from a proxy or a body cut short must not be served again. The
+    value decoded here is handed to the caller's first ``response.json()``, so
+    the check costs no second parse.
+    """
+    if not is_json_media_type(response.headers.get("Content-Type")):
+        return False
+    try:
+        decoded = response.json()
+    except ValueError:  # json's, simplejson's and requests' JSONDecodeError
+        return False
+    parse = response.json
+    pending = [decoded]
+
+    def json(**kwargs: Any) -> Any:
+        # Once only: every later call parses afresh, as requests does (callers may change the value).
+        if pending and not kwargs:
+            return pending.pop()
+        return parse(**kwargs)
+
+    response.json = json  # type: ignore[method-assign]
+    return True
+
+
 def _storable_headers(headers: Any) -> dict[str, str]:
     return {name: value for name, value in headers.items() if name.lower() not in _DROPPED_HEADERS}
 
@@ -157,7 +189,7 @@ class ResponseCache:
     def entry_for(self, response: requests.Response, now: float) -> CachedResponse | None:
         """Return what to store for a ``200`` response, or None when it may not be stored."""
         lifetime = freshness_lifetime(response.headers, now)
-        if lifetime is None:
+        if lifetime is None or not _well_formed_json(response):
             return None
         return CachedResponse(
             url=response.url,
