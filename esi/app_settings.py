@@ -212,6 +212,15 @@ SETTINGS: tuple[Setting, ...] = (
         "Client",
     ),
     Setting(
+        "ESI_CACHE_MAX_SECONDS",
+        7 * 24 * 3600,
+        "The longest a response stays fresh in the cache, whatever its "
+        "``Cache-Control: max-age`` or ``Expires`` says (a negative ``Age`` "
+        "counts as 0). The default, 7 days, is ESI's longest lifetime but for "
+        "killmails (a year), which are then fetched again weekly.",
+        "Client",
+    ),
+    Setting(
         "ESI_LANGUAGES",
         None,
         "The languages of ``results_localized()`` when none are given. "

@@ -17,9 +17,10 @@ import responses
 from esi.clients import EsiClientProvider
 from esi.errors import HTTPForbidden, HTTPUnauthorized, ResponseContentError
 from esi.http import EsiHTTPAdapter, build_session
+from esi.http.cache import freshness_lifetime
 from esi_testing import FakeESI, mint_access_token
 
-from .http_helpers import Clock, RecordingTransport, Sleeps, bearer, caching_headers, make_jwt
+from .http_helpers import Clock, RecordingTransport, Sleeps, bearer, caching_headers, http_date, make_jwt
 
 pytest_plugins = ["tests.http_fixtures"]
 
@@ -185,3 +186,52 @@ def test_the_http_layer_stores_only_well_formed_json(esi_url, clock):
     assert session.get(url).json() == {"ok": True}
     assert session.get(url).json() == {"ok": True}
     assert len(transport.calls) == 3
+
+
+# -- 3. cache lifetimes: a negative Age is 0, every lifetime is capped ---------------------
+
+
+@pytest.mark.parametrize(
+    ("headers", "lifetime"),
+    [
+        pytest.param({"Cache-Control": "max-age=300", "Age": "-100000000"}, 300, id="negative-age"),
+        pytest.param({"Cache-Control": "max-age=300", "Age": "-inf"}, 300, id="age-minus-infinity"),
+        pytest.param({"Cache-Control": "max-age=300", "Age": "nan"}, 300, id="age-nan"),
+        pytest.param({"Cache-Control": "max-age=300", "Age": "100"}, 200, id="age-counts"),
+        pytest.param({"Cache-Control": "max-age=-50"}, 0, id="negative-max-age"),
+        pytest.param({"Cache-Control": "max-age=nan"}, 0, id="max-age-nan"),
+        pytest.param({"Cache-Control": "max-age=999999999999"}, 7200, id="max-age-capped"),
+        pytest.param(
+            {"Date": http_date(1_000), "Expires": http_date(1_000 + 50 * 365 * 86400)},
+            7200,
+            id="expires-capped",
+        ),
+        pytest.param({"Expires": "Fri, 31 Dec 99999 23:59:59 GMT"}, 0, id="expires-garbage"),
+    ],
+)
+def test_a_lifetime_is_never_stretched_and_never_beyond_the_cap(settings, headers, lifetime):
+    settings.ESI_CACHE_MAX_SECONDS = 7200
+    assert freshness_lifetime(headers, 1_000) == lifetime
+
+
+def test_a_negative_age_does_not_keep_a_response_beyond_its_max_age(esi_url, clock):
+    headers = {"Cache-Control": "public, max-age=300", "Age": "-100000000"}
+    transport = RecordingTransport([(200, headers, {"n": 1}), (200, headers, {"n": 2})])
+    session = make_session(clock, transport)
+    url = esi_url + "status/"
+    session.get(url)
+    clock.advance(301)
+    assert session.get(url).json() == {"n": 2}
+
+
+def test_a_far_expires_is_kept_no_longer_than_the_cap(settings, esi_url, clock):
+    settings.ESI_CACHE_MAX_SECONDS = 600
+    headers = caching_headers(clock.now, 10 * 365 * 86400)
+    transport = RecordingTransport([(200, headers, {"n": 1}), (200, headers, {"n": 2})])
+    session = make_session(clock, transport)
+    url = esi_url + "status/"
+    session.get(url)
+    clock.advance(599)
+    assert session.get(url).json() == {"n": 1}
+    clock.advance(2)
+    assert session.get(url).json() == {"n": 2}

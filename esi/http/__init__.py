@@ -32,7 +32,9 @@ Behaviour (settings in :mod:`esi.app_settings`):
   a connection that was never made is retried whatever the method. Sleeping
   goes through ``EsiHTTPAdapter.sleep`` (patchable, or ``sleep=``).
 - **Response cache** (``ESI_CACHE_RESPONSE``): ``GET 200`` responses are kept in
-  the Django cache while fresh (``Cache-Control: max-age`` or ``Expires``) and
+  the Django cache while fresh (``Cache-Control: max-age`` or ``Expires``, less
+  a non-negative ``Age``, at most ``ESI_CACHE_MAX_SECONDS``), when their body is
+  JSON that parses, and
   served without a request; expired ones with an ``ETag`` are kept
   ``ESI_CACHE_STALE_SECONDS`` longer and revalidated with ``If-None-Match``: a
   304 returns the cached body as a 200 with the new caching headers. The key is

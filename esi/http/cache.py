@@ -66,7 +66,12 @@ def _cache_control(headers: Any) -> dict[str, str]:
 
 
 def freshness_lifetime(headers: Any, now: float) -> float | None:
-    """Return for how many seconds a response stays fresh; ``None`` when it must not be stored."""
+    """Return for how many seconds a response stays fresh; ``None`` when it must not be stored.
+
+    Never more than ``ESI_CACHE_MAX_SECONDS``. A negative, infinite or garbled
+    ``max-age`` counts as 0, and so does such an ``Age``: it can only shorten a
+    lifetime, never stretch it.
+    """
     directives = _cache_control(headers)
     if "no-store" in directives:
         return None
@@ -74,21 +79,21 @@ def freshness_lifetime(headers: Any, now: float) -> float | None:
         return 0.0
     lifetime = 0.0
     if "max-age" in directives:
-        try:
-            lifetime = float(int(directives["max-age"]))
-        except ValueError:
-            lifetime = 0.0
+        lifetime = _seconds(directives["max-age"])
     else:
         expires = _http_date(headers.get("Expires"))
         if expires is not None:
             # Measured against the server's Date when there is one, so our clock's skew does not matter.
             date = _http_date(headers.get("Date"))
             lifetime = expires - (date if date is not None else now)
-    try:
-        age = float(headers.get("Age", 0) or 0)
-    except ValueError:
-        age = 0.0
-    return max(0.0, lifetime - age)
+    lifetime = min(lifetime, float(app_settings.ESI_CACHE_MAX_SECONDS))
+    return max(0.0, lifetime - _seconds(headers.get("Age")))
+
+
+def _seconds(value: Any) -> float:
+    """Return a delta-seconds header value (RFC 9111: a non-negative integer); anything else is 0."""
+    text = str(value or "").strip()
+    return float(text) if text.isdigit() else 0.0
 
 
 @dataclass(frozen=True)
