@@ -279,9 +279,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "ESI_SPEC_CACHE_DIR",
         None,
-        "Directory where prepared specs are kept between processes. ``None`` "
-        "uses ``$XDG_CACHE_HOME/django-esi`` (``~/.cache/django-esi``); "
-        "``False`` turns the disk cache off.",
+        "Directory where prepared specs (and route specs downloaded once) are "
+        "kept between processes. ``None`` uses the ``ESI_SPEC_CACHE_DIR`` "
+        "environment variable, else ``$XDG_CACHE_HOME/django-esi`` "
+        "(``~/.cache/django-esi``); ``False`` turns the disk cache off. Tests "
+        "using django-esi's pytest plugin or fake point it at a temporary directory.",
         "Spec snapshots",
     ),
 )

@@ -131,13 +131,9 @@ def route_snapshot(route: str) -> Any:
 
 def spec_cache_dir() -> Path | None:
     """Return the directory of the pickled-spec cache, or None when it is off."""
-    setting = app_settings.ESI_SPEC_CACHE_DIR
-    if setting is False:
-        return None
-    if setting:
-        return Path(setting).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "django-esi"
+    from spec_snapshots.resolve import cache_root
+
+    return cache_root(app_settings.ESI_SPEC_CACHE_DIR)
 
 
 # --- merging resource versions -------------------------------------------------

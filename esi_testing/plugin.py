@@ -15,6 +15,9 @@ Fixtures (each wraps a public class that works without pytest too):
 ``esi_config`` / ``esi_vcr_config``
     Configuration: override them in your ``conftest.py``.
 
+The whole run keeps django-esi's cache in a temporary directory, never the
+user's ``~/.cache/django-esi``.
+
 Markers: ``esi_snapshot(snapshot)``, ``esi_version(version)``, ``esi_data(data, ...)``,
 ``esi_faults(**fault)``, ``esi_cassette(name)``. Options (group ``esi``):
 ``--esi-mode``, ``--esi-record-mode``, ``--esi-snapshot``.
@@ -81,6 +84,36 @@ def pytest_report_header(config: pytest.Config) -> str:
         f"django-esi: fake ESI mode={config.getoption('esi_mode')}, "
         f"record mode={config.getoption('esi_record_mode')}"
     )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _esi_cache_in_a_temporary_directory() -> Iterator[Path]:
+    """Point django-esi's cache at a temporary directory for the whole run.
+
+    A test never writes the user's ``~/.cache/django-esi``: built specs and
+    fetched route specs go to a directory removed at exit (the setting
+    ``ESI_SPEC_CACHE_DIR`` when Django is configured, the environment
+    variable of the same name otherwise).
+    """
+    from esi_testing.fake.faked import temporary_cache_dir
+
+    directory = temporary_cache_dir()
+    with ExitStack() as stack:
+        previous = os.environ.get("ESI_SPEC_CACHE_DIR")
+        os.environ["ESI_SPEC_CACHE_DIR"] = str(directory)
+        stack.callback(_restore_env, "ESI_SPEC_CACHE_DIR", previous)
+        if _django_configured():
+            from django.test import override_settings
+
+            stack.enter_context(override_settings(ESI_SPEC_CACHE_DIR=str(directory)))
+        yield directory
+
+
+def _restore_env(name: str, value: str | None) -> None:
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = value
 
 
 @pytest.fixture

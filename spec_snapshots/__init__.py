@@ -34,7 +34,7 @@ import os
 import re
 import threading
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -383,18 +383,25 @@ def _version_key(version: str) -> tuple[Any, ...]:
 
 
 def newest(
-    route: str, dirs: Iterable[str | os.PathLike[str]] | None = None, *, real_only: bool = False
+    route: str,
+    dirs: Iterable[str | os.PathLike[str]] | None = None,
+    *,
+    real_only: bool = False,
+    exclude: Callable[[Snapshot], bool] | None = None,
 ) -> Snapshot:
     """Return the snapshot of ``route`` with the highest ``info.version``.
 
     Real snapshots win over derived ones (``real_only`` leaves derived ones
-    out); between equal versions the earlier directory (the user's before the
-    bundled one) wins.
+    out, ``exclude`` the snapshots for which it returns True); between equal
+    versions the earlier directory (the user's before the bundled one) wins.
     """
     candidates = [
         s
         for s in list_snapshots(dirs)
-        if s.format == "swagger2" and s.route == route and not (real_only and s.derived)
+        if s.format == "swagger2"
+        and s.route == route
+        and not (real_only and s.derived)
+        and not (exclude is not None and exclude(s))
     ]
     if not candidates:
         raise SnapshotNotFound(f"no snapshot of route {route!r} in {_dirs_text(dirs)}")

@@ -13,10 +13,12 @@ from . import MAX_SPEC_BYTES, Snapshot, SnapshotError, describe_spec
 
 __all__ = [
     "DEFAULT_API_URL",
+    "FAKE_SPEC_HEADER",
     "SnapshotFetchError",
     "download_snapshot",
     "fetch_expected",
     "fetch_spec",
+    "fetched_source",
     "openapi_url",
     "route_url",
     "today_compatibility_date",
@@ -24,6 +26,9 @@ __all__ = [
 
 DEFAULT_API_URL = "https://esi.evetech.net/"
 TIMEOUT = (5.0, 60.0)
+#: The header with which django-esi's fake ESI marks the specs it serves: such a spec
+#: is never recorded as ESI's (``source.kind`` is ``"fake"``) nor kept on disk.
+FAKE_SPEC_HEADER = "X-Django-Esi-Fake"
 
 
 class SnapshotFetchError(SnapshotError):
@@ -79,6 +84,10 @@ def _read_bounded(response: requests.Response, url: str) -> bytes:
 def fetch_spec(url: str, session: requests.Session | None = None) -> tuple[bytes, dict[str, Any]]:
     """Download the spec at ``url``; return its original bytes and its description.
 
+    The description is :func:`~spec_snapshots.describe_spec`'s, plus
+    ``served_by_fake``: True when django-esi's fake ESI answered
+    (:data:`FAKE_SPEC_HEADER`).
+
     Raise :class:`SnapshotFetchError` naming the URL and the status (or the
     network error), and :class:`~spec_snapshots.SnapshotError` naming the URL
     when the answer is not an ESI spec.
@@ -105,7 +114,15 @@ def fetch_spec(url: str, session: requests.Session | None = None) -> tuple[bytes
         meta = describe_spec(json.loads(raw))
     except ValueError as exc:  # SnapshotError is a ValueError, so is a JSON error
         raise SnapshotError(f"{url} did not answer an ESI spec: {exc}") from None
+    meta["served_by_fake"] = FAKE_SPEC_HEADER in response.headers
     return raw, meta
+
+
+def fetched_source(url: str, meta: dict[str, Any]) -> dict[str, Any]:
+    """Return the provenance of a spec downloaded from ``url``: ESI's (``live``) or a fake's."""
+    if meta.get("served_by_fake"):
+        return {"kind": "fake", "url": url}
+    return {"kind": "live", "url": url}
 
 
 def fetch_expected(
@@ -141,5 +158,5 @@ def download_snapshot(
     """Download, check, validate and store the spec at ``url``; its source is the URL."""
     from .store import import_spec
 
-    raw, _ = fetch_expected(url, session, route=route, compatibility_date=compatibility_date)
-    return import_spec(raw, directory, source={"kind": "live", "url": url})
+    raw, meta = fetch_expected(url, session, route=route, compatibility_date=compatibility_date)
+    return import_spec(raw, directory, source=fetched_source(url, meta))

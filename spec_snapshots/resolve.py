@@ -34,10 +34,17 @@ from . import (
     newest,
 )
 from .derive import derive_route, iter_operations
-from .fetch import DEFAULT_API_URL, fetch_expected, route_url
+from .fetch import DEFAULT_API_URL, SnapshotFetchError, fetch_expected, fetched_source, route_url
 from .store import write_snapshot
 
-__all__ = ["SpecDerivedWarning", "default_cache_dir", "derive_snapshot", "resolve", "search_dirs"]
+__all__ = [
+    "SpecDerivedWarning",
+    "cache_root",
+    "default_cache_dir",
+    "derive_snapshot",
+    "resolve",
+    "search_dirs",
+]
 
 PathLike = str | os.PathLike[str]
 
@@ -52,14 +59,14 @@ class SpecDerivedWarning(UserWarning):
     """A route's spec was derived from ``latest`` because no real snapshot was reachable."""
 
 
-def default_cache_dir(cache_dir: PathLike | None | bool = None) -> Path | None:
-    """Return the directory where fetched route specs are kept when no user directory is set.
+def cache_root(cache_dir: PathLike | None | bool = None) -> Path | None:
+    """Return django-esi's cache directory (prepared specs, fetched route specs), or None when off.
 
-    ``cache_dir`` has the meaning of the setting ``ESI_SPEC_CACHE_DIR``: a
-    path gives ``<path>/snapshots``, ``False`` gives ``None`` (no disk cache:
-    fetched specs stay in memory), ``None`` reads that setting when Django
-    settings are configured, else uses ``$XDG_CACHE_HOME/django-esi/snapshots``
-    (``~/.cache/django-esi/snapshots``).
+    ``cache_dir`` has the meaning of the setting ``ESI_SPEC_CACHE_DIR``: a path
+    is used as it is, ``False`` turns the disk cache off (None), ``None``
+    reads that setting when Django settings are configured, then the
+    ``ESI_SPEC_CACHE_DIR`` environment variable, else
+    ``$XDG_CACHE_HOME/django-esi`` (``~/.cache/django-esi``).
     """
     if cache_dir is None:
         try:
@@ -69,12 +76,24 @@ def default_cache_dir(cache_dir: PathLike | None | bool = None) -> Path | None:
                 cache_dir = getattr(settings, "ESI_SPEC_CACHE_DIR", None)
         except ImportError:  # pragma: no cover - Django is a dependency
             pass
+    if cache_dir is None:
+        cache_dir = os.environ.get("ESI_SPEC_CACHE_DIR") or None
     if cache_dir is False:
         return None
     if cache_dir is None or cache_dir is True:
         base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-        return Path(base).expanduser() / "django-esi" / "snapshots"
-    return Path(cache_dir).expanduser() / "snapshots"
+        return Path(base).expanduser() / "django-esi"
+    return Path(cache_dir).expanduser()
+
+
+def default_cache_dir(cache_dir: PathLike | None | bool = None) -> Path | None:
+    """Return the directory where fetched route specs are kept when no user directory is set.
+
+    It is the ``snapshots`` folder of :func:`cache_root` (None when the disk
+    cache is off: fetched specs then stay in memory).
+    """
+    root = cache_root(cache_dir)
+    return root / "snapshots" if root is not None else None
 
 
 def _user_dirs(dirs: Iterable[PathLike] | None) -> list[Path]:
@@ -96,9 +115,30 @@ def search_dirs(
     return [cache.resolve()] if cache is not None else []
 
 
+def _made_by_a_fake(snap: Snapshot) -> bool:
+    """Return True for a spec from django-esi's fake ESI, which a client of ESI must never use.
+
+    Older django-esi test runs kept the derived specs a fake served in the user's
+    cache, recorded as ``live``: their content still says they were derived.
+    """
+    if snap.source.get("kind") == "fake":
+        return True
+    if snap.bundled or snap.derived or snap.source.get("kind") != "live":
+        return False
+    if "x-django-esi-derived" not in snap.load():
+        return False
+    warnings.warn(
+        f"Ignoring {snap.path}: recorded as downloaded from ESI, but it is a spec a django-esi fake "
+        "derived (kept by a test run of an older django-esi). Delete it.",
+        SpecDerivedWarning,
+        stacklevel=4,
+    )
+    return True
+
+
 def _newest_real(route: str, dirs: list[Path]) -> Snapshot | None:
     try:
-        return newest(route, dirs, real_only=True)
+        return newest(route, dirs, real_only=True, exclude=_made_by_a_fake)
     except SnapshotNotFound:
         return None
 
@@ -139,8 +179,8 @@ def derive_snapshot(latest: Snapshot, route: str) -> Snapshot:
 def _fetch(route: str, target: Path | None, api_url: str, session: requests.Session | None) -> Snapshot:
     url = route_url(route, api_url)
     raw, meta = fetch_expected(url, session, route=route)
-    source = {"kind": "live", "url": url}
-    if target is not None:
+    source = fetched_source(url, meta)
+    if target is not None and source["kind"] == "live":
         return write_snapshot(raw, target, source=source)
     digest = hashlib.sha256(raw).hexdigest()
     return Snapshot(
@@ -184,6 +224,7 @@ def resolve(
     found = _newest_real(route, searched)
     if found is not None:
         return found
+    why = "offline"
     if not offline:
         target = searched[0] if searched else None
         fetch_key = (route, api_url)
@@ -194,23 +235,28 @@ def resolve(
                 return found
             if target is None and fetch_key in _fetched:
                 return _fetched[fetch_key]
-            snap = _fetch(route, target, api_url, session)
-            if target is None:
-                _fetched[fetch_key] = snap
-        return snap
+            try:
+                fetched = _fetch(route, target, api_url, session)
+            except SnapshotFetchError as exc:
+                why = f"the download failed ({exc})"
+            else:
+                if target is None and fetched.source["kind"] == "live":  # a fake's spec is never kept
+                    _fetched[fetch_key] = fetched
+                return fetched
     latest = _newest_real("latest", searched)
     if latest is None:
         raise SnapshotNotFound(
             f"no snapshot of route {route!r} and no 'latest' to derive it from in {_dirs_text(searched)}"
+            + ("" if why == "offline" else f"; {why}")
         )
     snap = derive_snapshot(latest, route)
     n_ops = sum(1 for _ in iter_operations(snap.load()))
     warnings.warn(
-        f"No real spec of ESI route {route!r} in {_dirs_text(searched)}: using one derived offline "
+        f"No real spec of ESI route {route!r} in {_dirs_text(searched)} and {why}: using one derived "
         f"from latest {latest.version} ({latest.key}) through x-alternate-versions, {n_ops} operations. "
         f"Operations that {route} serves in an older implementation than latest are missing. "
-        f"Get the real spec with `python -m spec_snapshots update --route {route}` "
-        "(or set ESI_SPEC_OFFLINE = False to download it once).",
+        f"Get the real spec with `python -m spec_snapshots update --route {route}`"
+        + (" (or set ESI_SPEC_OFFLINE = False to download it once)." if why == "offline" else "."),
         SpecDerivedWarning,
         stacklevel=2,
     )

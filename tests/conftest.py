@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import socket
+import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -12,6 +16,46 @@ from django.conf import settings
 from tests.skip_report import pytest_runtest_makereport  # noqa: F401  (the hook: one line per skip reason)
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+# --- the user's cache is never written -------------------------------------------------
+# Everything that falls back to $XDG_CACHE_HOME or ESI_SPEC_CACHE_DIR goes to a temporary
+# directory; pytest_sessionfinish fails the run if the real cache changed anyway.
+_REAL_CACHE_HOMES = sorted(
+    {
+        Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache").resolve(),
+        (Path.home() / ".cache").resolve(),
+    }
+)
+os.environ["ESI_TEST_REAL_CACHE_HOME"] = str(_REAL_CACHE_HOMES[0])
+_TEST_CACHE_HOME = Path(tempfile.mkdtemp(prefix="django-esi-tests-cache-")).resolve()
+atexit.register(shutil.rmtree, _TEST_CACHE_HOME, ignore_errors=True)
+os.environ["XDG_CACHE_HOME"] = str(_TEST_CACHE_HOME)
+os.environ["ESI_SPEC_CACHE_DIR"] = str(_TEST_CACHE_HOME / "django-esi")
+
+
+def _cache_state() -> dict[str, tuple[int, int]]:
+    """Return the real caches' top-level entries and every file under their django-esi folder."""
+    state: dict[str, tuple[int, int]] = {}
+    for home in _REAL_CACHE_HOMES:
+        if home.is_dir():
+            state.update({str(p): (0, 0) for p in home.iterdir()})
+        for path in (home / "django-esi").rglob("*"):
+            st = path.lstat()
+            state[str(path)] = (st.st_mtime_ns, st.st_size)
+    return state
+
+
+_CACHE_BEFORE = _cache_state()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    after = _cache_state()
+    changed = sorted(k for k in after.keys() | _CACHE_BEFORE.keys() if after.get(k) != _CACHE_BEFORE.get(k))
+    if changed:
+        shown = "\n  ".join(changed[:20])
+        sys.stderr.write(f"\nFAILED: the test run wrote into the user's cache:\n  {shown}\n")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture(autouse=True)

@@ -159,6 +159,7 @@ def test_public_names_of_the_fake_esi_modules() -> None:
         "Route",
         "RouteNotFound",
         "RouteTable",
+        "derived_spec",
         "operation_key",
         "snake_case",
     ]

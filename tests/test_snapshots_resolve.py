@@ -112,14 +112,22 @@ def test_configured_directory_receives_the_fetched_spec(shared_specs, tmp_path):
 
 
 @responses.activate
-def test_fetch_failure_names_url_and_status_and_writes_nothing(tmp_path):
+def test_fetch_failure_names_url_and_status_derives_and_writes_nothing(tmp_path):
     responses.get("https://esi.evetech.net/v4/swagger.json", status=503, body="Service Unavailable")
-    with pytest.raises(
-        spec_snapshots.SnapshotFetchError, match=r"https://esi.evetech.net/v4/swagger.json.*503"
-    ) as exc:
-        spec_snapshots.resolve("v4", offline=False, dirs=[tmp_path])
-    assert exc.value.status == 503 and exc.value.url.endswith("/v4/swagger.json")
+    with pytest.warns(
+        spec_snapshots.SpecDerivedWarning, match=r"https://esi.evetech.net/v4/swagger.json: HTTP 503"
+    ) as caught:
+        snap = spec_snapshots.resolve("v4", offline=False, dirs=[tmp_path])
+    assert snap.derived and "ESI_SPEC_OFFLINE" not in str(caught[0].message)
     assert list(tmp_path.iterdir()) == []
+
+
+@responses.activate
+def test_fetch_failure_with_nothing_to_derive_from_names_the_failure(tmp_path, monkeypatch):
+    responses.get("https://esi.evetech.net/v4/swagger.json", status=503, body="Service Unavailable")
+    monkeypatch.setattr(spec_snapshots, "BUNDLED_DIR", tmp_path / "none")
+    with pytest.raises(spec_snapshots.SnapshotNotFound, match=r"v4/swagger.json: HTTP 503"):
+        spec_snapshots.resolve("v4", offline=False, dirs=[tmp_path])
 
 
 @responses.activate
@@ -145,6 +153,7 @@ def test_bad_route_is_refused(route):
 
 def test_default_cache_dir_follows_setting_and_xdg(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.delenv("ESI_SPEC_CACHE_DIR", raising=False)
     with override_settings(ESI_SPEC_CACHE_DIR=None):
         assert default_cache_dir() == tmp_path / "xdg" / "django-esi" / "snapshots"
     with override_settings(ESI_SPEC_CACHE_DIR=str(tmp_path / "c")):

@@ -81,11 +81,12 @@ def test_disk_cache_off_and_default_dir(settings, monkeypatch, tmp_path):
     settings.ESI_SPEC_CACHE_DIR = False
     assert spec_cache_dir() is None
     settings.ESI_SPEC_CACHE_DIR = None
+    monkeypatch.delenv("ESI_SPEC_CACHE_DIR", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     assert spec_cache_dir() == tmp_path / "django-esi"
 
 
-def test_snapshots_are_built_without_validation_and_spec_files_with_it(count_builds, tmp_path):
+def test_snapshots_are_built_without_validation_and_spec_files_with_it(disk_cache, count_builds, tmp_path):
     esi_spec.clear_memory_cache()
     get_spec(SpecRequest())
     assert count_builds[-1]["config"]["validate_swagger_spec"] is False

@@ -69,7 +69,8 @@ from esi_testing.fake.guard import (
     refusal,
     shorten,
 )
-from esi_testing.fake.routes import Param, Route, RouteNotFound
+from esi_testing.fake.routes import Param, Route, RouteNotFound, derived_spec
+from spec_snapshots.fetch import FAKE_SPEC_HEADER
 
 __all__ = ["ERROR_LIMITED", "FakeESIApp", "make_app"]
 
@@ -139,7 +140,9 @@ class FakeESIApp:
         try:
             spec = self._spec_document(request, date)
             if spec is not None:
-                raise _Answer(200, spec, {"Cache-Control": "public, max-age=300"}, source="spec")
+                raise _Answer(
+                    200, spec, {"Cache-Control": "public, max-age=300", FAKE_SPEC_HEADER: "1"}, source="spec"
+                )
             try:
                 route, raw_path = backend.route_for(
                     request.method, path, date if date and _DATE_RE.match(date) else None
@@ -200,6 +203,7 @@ class FakeESIApp:
             for table in self.backend.tables:
                 if table.format == "swagger2" and table.route_name == label:
                     return table.source_spec
+            return derived_spec(self.backend.tables, label)  # what the client would derive
         return None
 
     def _strike(self, fault: Fault) -> None:

@@ -20,12 +20,16 @@ loopback port serves both.
 
 from __future__ import annotations
 
+import atexit
 import os
 import re
+import shutil
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from werkzeug.wrappers import Response
@@ -46,7 +50,16 @@ from esi_testing.fake.sso import (
 )
 from esi_testing.fake.sso_app import SSO_PATHS, SSOApp
 
-__all__ = ["ESI_URL", "MODES", "MODE_ENV", "SSO_URL", "CombinedApp", "FakeESI", "parse_duration"]
+__all__ = [
+    "ESI_URL",
+    "MODES",
+    "MODE_ENV",
+    "SSO_URL",
+    "CombinedApp",
+    "FakeESI",
+    "parse_duration",
+    "temporary_cache_dir",
+]
 
 ESI_URL = "https://esi.evetech.net"
 SSO_URL = "https://login.eveonline.com"
@@ -56,6 +69,24 @@ DEFAULT_CALLBACK_URL = "http://testserver/sso/callback/"
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*(us|ms|s|m)?\s*$")
 _DURATION_UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, None: 1.0}
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+_cache_dir_lock = threading.Lock()
+_cache_dir: Path | None = None
+
+
+def temporary_cache_dir() -> Path:
+    """Return this process's temporary django-esi cache directory (removed at exit).
+
+    Tests point ``ESI_SPEC_CACHE_DIR`` here, so they never write the user's
+    ``~/.cache/django-esi`` (built specs, fetched route specs).
+    """
+    global _cache_dir
+    with _cache_dir_lock:
+        if _cache_dir is None or not _cache_dir.is_dir():
+            _cache_dir = Path(tempfile.mkdtemp(prefix="django-esi-test-cache-")).resolve()
+            atexit.register(shutil.rmtree, _cache_dir, ignore_errors=True)
+        return _cache_dir
 
 
 def parse_duration(value: float | str | None) -> float:
@@ -259,7 +290,8 @@ class FakeESI(Switchable):
         """Point django-esi at this fake for the ``with`` block (Django's ``override_settings``)."""
         from django.test import override_settings
 
-        values = self.settings()
+        # A test never writes the user's cache (the fake's own specs are never stored anyway).
+        values = {**self.settings(), "ESI_SPEC_CACHE_DIR": str(temporary_cache_dir())}
         with override_settings(**values):
             yield values
 

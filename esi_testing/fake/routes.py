@@ -29,7 +29,8 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterator, Mapping
+import weakref
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
@@ -44,6 +45,7 @@ __all__ = [
     "Route",
     "RouteNotFound",
     "RouteTable",
+    "derived_spec",
     "operation_key",
     "snake_case",
 ]
@@ -457,6 +459,42 @@ class RouteTable:
 
     def __repr__(self) -> str:
         return f"<RouteTable {self.format} {self.label} ({len(self.routes)} operations)>"
+
+
+_derived_lock = threading.Lock()
+_derived: weakref.WeakKeyDictionary[RouteTable, dict[str, dict[str, Any] | None]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def derived_spec(tables: Iterable[RouteTable], route: str) -> dict[str, Any] | None:
+    """Return the spec of Swagger ``route`` derived from the newest ``latest`` table, or None.
+
+    It is what the client derives offline from the same ``latest``
+    (:func:`spec_snapshots.derive.derive_route`), so the fake serves
+    ``/<route>/swagger.json`` for every route the client can derive; the
+    operations themselves are already served under their
+    ``x-alternate-versions`` prefixes. None when ``route`` is not a route, no
+    ``latest`` table is served, or no operation of it lists ``route``.
+    """
+    from spec_snapshots import SnapshotError, _version_key
+    from spec_snapshots.derive import derive_route
+
+    if not spec_snapshots._ROUTE_RE.match(route) or route in ("latest", "_latest", "meta"):
+        return None
+    latest = [t for t in tables if t.format == "swagger2" and t.route_name == "latest"]
+    latest = [t for t in latest if "x-django-esi-derived" not in t.source_spec]
+    if not latest:
+        return None
+    table = max(latest, key=lambda t: _version_key(t.version))
+    with _derived_lock:
+        known = _derived.setdefault(table, {})
+        if route not in known:
+            try:
+                known[route] = derive_route(dict(table.source_spec), route)
+            except SnapshotError:
+                known[route] = None
+        return known[route]
 
 
 def _tighten_unions(node: Any) -> Any:
