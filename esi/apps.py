@@ -8,3 +8,6 @@ class EsiConfig(AppConfig):
 
     def ready(self) -> None:
         from . import checks  # noqa: F401  (registers the system checks)
+        from .debug import install_log_filter
+
+        install_log_filter()  # oauthlib logs codes and tokens at DEBUG

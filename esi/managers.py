@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import models, router, transaction
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from . import signals, sso
 from .app_settings import app_settings
@@ -195,6 +196,7 @@ def _refresh_one(token: Token, *, expired_only: bool = False) -> str:
 class TokenManager(models.Manager.from_queryset(TokenQuerySet)):  # type: ignore[misc]
     """Create tokens from SSO logins; refresh them in bulk."""
 
+    @sensitive_variables()
     def create_from_code(self, code: str, user: Any = None, *, code_verifier: str | None = None) -> Token:
         """Exchange an authorization code at SSO and store the token.
 
@@ -204,11 +206,13 @@ class TokenManager(models.Manager.from_queryset(TokenQuerySet)):  # type: ignore
         """
         return self.create_from_sso_token(sso.exchange_code(code, code_verifier=code_verifier), user=user)
 
+    @sensitive_variables()
     def create_from_request(self, request: HttpRequest, *, code_verifier: str | None = None) -> Token:
         """Store the token of an SSO callback request (``code`` in its query string)."""
         user = request.user if request.user.is_authenticated else None
         return self.create_from_code(request.GET.get("code", ""), user=user, code_verifier=code_verifier)
 
+    @sensitive_variables()
     def create_from_sso_token(self, data: sso.SSOToken, user: Any = None) -> Token:
         """Store a validated SSO token for ``user``; send ``token_created``."""
         from .models import Scope

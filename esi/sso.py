@@ -99,8 +99,8 @@ class Endpoints:
 class SSOToken:
     """A token response from SSO whose access token passed validation."""
 
-    access_token: str
-    refresh_token: str | None
+    access_token: str = field(repr=False)
+    refresh_token: str | None = field(repr=False)
     expiry: datetime
     character_id: int
     character_name: str
@@ -355,7 +355,7 @@ def clear_caches() -> None:
 # --- JWT -------------------------------------------------------------------
 
 
-@sensitive_variables("access_token")
+@sensitive_variables()
 def validate_jwt(access_token: str) -> dict[str, Any]:
     """Validate an EVE SSO access token and return its claims.
 
@@ -431,7 +431,7 @@ def _text_claim(claims: dict[str, Any], name: str, max_length: int) -> str:
     return value
 
 
-@sensitive_variables("response", "access_token")
+@sensitive_variables()
 def parse_token_response(response: dict[str, Any]) -> SSOToken:
     """Validate a token endpoint response (its access token) and return what it says.
 
@@ -469,6 +469,7 @@ def uses_pkce() -> bool:
     return not app_settings.ESI_SSO_CLIENT_SECRET if setting is None else bool(setting)
 
 
+@sensitive_variables()
 def authorization_url(scopes: Iterable[str], state: str | None = None) -> tuple[str, str, str]:
     """Return ``(url, state, code_verifier)`` for a login; a fresh state unless given.
 
@@ -485,6 +486,7 @@ def authorization_url(scopes: Iterable[str], state: str | None = None) -> tuple[
     return url, state, getattr(session, "_code_verifier", None) or ""
 
 
+@sensitive_variables()
 def _client_auth() -> tuple[requests.auth.AuthBase | None, dict[str, str]]:
     """Return the auth and extra body for the token endpoint (basic auth, or client_id in the body)."""
     secret = app_settings.ESI_SSO_CLIENT_SECRET

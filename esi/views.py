@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime
+import functools
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -12,9 +14,11 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_variables
 
 from . import sso
 from .app_settings import app_settings
+from .debug import SecretsExceptionReporterFilter
 from .errors import CallbackError, InvalidGrant, InvalidJWT, SSOError, SSOUnavailable
 from .managers import scope_names
 from .models import CallbackRedirect, Token
@@ -22,6 +26,18 @@ from .models import CallbackRedirect, Token
 __all__ = ["login", "receive_callback", "select_token", "sso_redirect"]
 
 logger = logging.getLogger(__name__)
+
+
+def _hide_secrets(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Hide the view's codes and tokens on its error pages, DEBUG ones included."""
+
+    @functools.wraps(view)
+    @sensitive_variables()
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        request.exception_reporter_filter = SecretsExceptionReporterFilter()  # type: ignore[attr-defined]
+        return view(request, *args, **kwargs)
+
+    return wrapped
 
 
 def _session_key(request: HttpRequest) -> str:
@@ -45,6 +61,7 @@ def _local_path(url: str | None, fallback: str = "/") -> str:
     return fallback
 
 
+@sensitive_variables()
 def sso_redirect(
     request: HttpRequest, scopes: Any = None, return_to: str | None = None
 ) -> HttpResponseRedirect:
@@ -71,6 +88,7 @@ def sso_redirect(
 
 
 @never_cache
+@_hide_secrets
 def login(request: HttpRequest) -> HttpResponseRedirect:
     """Start an SSO login: ``?scopes=<space-delimited>&next=<path on this site>``."""
     return sso_redirect(
@@ -78,6 +96,7 @@ def login(request: HttpRequest) -> HttpResponseRedirect:
     )
 
 
+@sensitive_variables()
 def _complete_login(request: HttpRequest) -> CallbackRedirect:
     """Check an SSO callback, exchange its code, and store the token; raise CallbackError if forged or broken."""
     code, state = request.GET.get("code"), request.GET.get("state")
@@ -112,6 +131,7 @@ def _complete_login(request: HttpRequest) -> CallbackRedirect:
 
 
 @never_cache
+@_hide_secrets
 def receive_callback(request: HttpRequest) -> HttpResponse:
     """Complete an SSO login and go back to where it started.
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import datetime
 import json
+import logging
 import os
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -53,7 +55,8 @@ class ResignTokens:
 
     def __init__(self, app: SSOApp, claims: dict[str, Any] | Callable[[dict[str, Any]], dict[str, Any]]):
         self.app, self.claims = app, claims
-        self.refresh_tokens: list[str] = []  # the refresh tokens it handed out
+        self.refresh_tokens: list[str] = []  # the tokens it handed out
+        self.access_tokens: list[str] = []
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         response = Response.from_app(self.app, environ)
@@ -64,6 +67,7 @@ class ResignTokens:
             claims.update(changes)
             body["access_token"] = jwt.encode(claims, signing_key(0), algorithm="RS256", headers={"kid": KID})
             self.refresh_tokens.append(body["refresh_token"])
+            self.access_tokens.append(body["access_token"])
             response.set_data(json.dumps(body))
         return response(environ, start_response)
 
@@ -330,3 +334,133 @@ def test_an_outage_stops_loading_the_remaining_batches(fake_sso: FakeSSO) -> Non
     ]
     assert len(batch_loads) == 1, batch_loads  # the first batch only
     assert Token.objects.filter(~Q(refresh_token="")).count() == total  # nothing deleted
+
+
+# --- 7. no secret in a log line or an error page ------------------------------
+
+
+def _no_secret_in(text: str, secrets: dict[str, str]) -> list[str]:
+    return [name for name, value in secrets.items() if value and value in text]
+
+
+def _login(client: Any, fake: FakeSSO, app: ResignTokens) -> dict[str, str]:
+    """Log in through the fake SSO; return every secret the login handled, by name."""
+    response = client.get("/sso/login/", {"scopes": SKILLS})
+    at_sso = requests.get(response["Location"], allow_redirects=False, timeout=5)
+    callback = urlsplit(at_sso.headers["Location"])
+    query = dict(pair.split("=", 1) for pair in callback.query.split("&"))
+    response = client.get(f"{callback.path}?{callback.query}")
+    secrets = {"code": query["code"], "client secret": CLIENT_SECRET, "session": client.session.session_key}
+    secrets.update({f"access token {i}": t for i, t in enumerate(app.access_tokens)})
+    secrets.update({f"refresh token {i}": t for i, t in enumerate(app.refresh_tokens)})
+    return secrets
+
+
+@pytest.fixture
+def recording_sso(fake_sso: FakeSSO) -> Iterator[ResignTokens]:
+    """The fake SSO, recording the tokens it hands out."""
+    with broken_sso(fake_sso, {}) as app:
+        yield app
+
+
+def test_no_secret_in_any_log_at_debug(
+    recording_sso: ResignTokens, fake_sso: FakeSSO, client: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    for name in ("oauthlib", "requests_oauthlib", "requests_oauthlib.oauth2_session", "urllib3", "esi"):
+        caplog.set_level(logging.DEBUG, logger=name)  # as a site's LOGGING might
+    secrets = _login(client, fake_sso, recording_sso)
+    token = Token.objects.get()
+    Token.objects.filter(pk=token.pk).update(expiry=token.expiry - datetime.timedelta(hours=1))
+    token.refresh_from_db()
+    token.refresh()
+    token.revoke()
+    secrets.update({f"refresh token {i}": t for i, t in enumerate(recording_sso.refresh_tokens)})
+    secrets.update({f"access token {i}": t for i, t in enumerate(recording_sso.access_tokens)})
+    assert len(recording_sso.refresh_tokens) == 2 and caplog.records
+    logged = "\n".join(
+        f"{r.name} {r.getMessage()} {logging.Formatter().formatException(r.exc_info) if r.exc_info else ''}"
+        for r in caplog.records
+    )
+    assert _no_secret_in(logged, secrets) == []
+
+
+def _report(exc_info: Any, request: Any = None) -> str:
+    from django.views.debug import ExceptionReporter
+
+    reporter = ExceptionReporter(request, *exc_info)
+    return reporter.get_traceback_text() + reporter.get_traceback_html()
+
+
+def _refresh_failing_on_save(fake: FakeSSO, app: ResignTokens) -> tuple[Any, dict[str, str]]:
+    token = make_token(fake, expired=True)
+    secrets = {"sent refresh token": token.refresh_token, "client secret": CLIENT_SECRET}
+    exc_info = _failed_refresh(token)  # the report shows the frames from there down
+    secrets.update(
+        {"rotated refresh token": app.refresh_tokens[-1], "new access token": app.access_tokens[-1]}
+    )
+    return exc_info, secrets
+
+
+def _failed_refresh(token: Token) -> Any:
+    with failing_token_writes():
+        try:
+            token.refresh()
+        except OperationalError:
+            return sys.exc_info()
+    raise AssertionError("the refresh did not fail")
+
+
+def test_no_secret_in_a_production_error_report(recording_sso: ResignTokens, fake_sso: FakeSSO) -> None:
+    exc_info, secrets = _refresh_failing_on_save(fake_sso, recording_sso)
+    report = _report(exc_info)
+    assert "_refresh_from_sso" in report  # the frames are there, their secrets are not
+    assert _no_secret_in(report, secrets) == []
+
+
+@pytest.fixture
+def reporter_filter_setting(settings: Any) -> Iterator[None]:
+    """Make the filter docs/security.rst recommends the default (Django caches the default filter)."""
+    from django.views.debug import get_default_exception_reporter_filter
+
+    settings.DEFAULT_EXCEPTION_REPORTER_FILTER = "esi.debug.SecretsExceptionReporterFilter"
+    get_default_exception_reporter_filter.cache_clear()
+    yield
+    get_default_exception_reporter_filter.cache_clear()
+
+
+@override_settings(DEBUG=True)
+def test_no_secret_on_a_debug_page_with_the_filter(
+    recording_sso: ResignTokens, fake_sso: FakeSSO, reporter_filter_setting: None
+) -> None:
+    exc_info, secrets = _refresh_failing_on_save(fake_sso, recording_sso)
+    report = _report(exc_info)
+    assert "_refresh_from_sso" in report
+    assert _no_secret_in(report, secrets) == []
+
+
+@override_settings(DEBUG=True)
+def test_no_token_on_the_debug_page_of_a_failed_callback(
+    recording_sso: ResignTokens, fake_sso: FakeSSO
+) -> None:
+    from django.test import Client as DjangoClient
+
+    client = DjangoClient(raise_request_exception=False)
+
+    def fail_insert(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        if sql.lstrip().upper().startswith("INSERT") and "esi_token" in sql and "access_token" in sql:
+            raise OperationalError("simulated database error")
+        return execute(sql, params, many, context)
+
+    response = client.get("/sso/login/", {"scopes": SKILLS})
+    at_sso = requests.get(response["Location"], allow_redirects=False, timeout=5)
+    callback = urlsplit(at_sso.headers["Location"])
+    with connection.execute_wrapper(fail_insert):
+        response = client.get(f"{callback.path}?{callback.query}")
+    assert response.status_code == 500 and b"simulated database error" in response.content
+    secrets = {
+        "access token": recording_sso.access_tokens[-1],
+        "refresh token": recording_sso.refresh_tokens[-1],
+    }
+    secrets["client secret"] = CLIENT_SECRET
+    assert _no_secret_in(response.content.decode(), secrets) == []

@@ -278,6 +278,12 @@ PUBLIC_NAMES = {
     "esi.tasks": ["cleanup_callbackredirect", "cleanup_token", "refresh_token"],
     "esi.checks": ["check_callback_url", "check_contact_email", "check_sso_settings"],
     "esi.admin": ["CallbackRedirectAdmin", "ScopeAdmin", "TokenAdmin"],
+    "esi.debug": [
+        "SECRET_BEARING_LOGGERS",
+        "DropDebugRecords",
+        "SecretsExceptionReporterFilter",
+        "install_log_filter",
+    ],
 }
 
 
