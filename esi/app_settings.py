@@ -168,6 +168,15 @@ SETTINGS: tuple[Setting, ...] = (
         "Client",
     ),
     Setting(
+        "ESI_PAGES_MAX",
+        2000,
+        "The most pages ``results()`` fetches. A listing whose ``X-Pages`` "
+        "announces more (or something that is no page count) raises "
+        ":class:`esi.errors.IncompleteResponseError` after page 1. ESI's largest "
+        "listing, The Forge's market orders, has some 400 pages.",
+        "Client",
+    ),
+    Setting(
         "ESI_CONNECTION_ERROR_MAX_RETRIES",
         3,
         "Retries after a connection error or timeout.",

@@ -7,7 +7,7 @@ The tree::
     │   ├── TokenInvalidError            the token was revoked, or its character sold
     │   ├── TokenExpiredError            expired and could not be refreshed
     │   └── NotRefreshableTokenError     expired and has no refresh token
-    ├── IncompleteResponseError          a page of results() went missing
+    ├── IncompleteResponseError          results() cannot return every page (X-Pages untrustworthy)
     ├── SpecError                        a spec cannot be found, read or built
     ├── ESILimitError
     │   ├── ErrorLimitExceeded           ESI's error budget is spent; calls resume after the reset
@@ -119,7 +119,11 @@ class NotRefreshableTokenError(TokenError):
 
 
 class IncompleteResponseError(DjangoEsiException):
-    """``results()`` could not fetch every page."""
+    """``results()`` could not fetch every page; the message says why.
+
+    ``X-Pages`` that is no page count or announces more than ``ESI_PAGES_MAX``
+    pages, or a cursor listing that does not end.
+    """
 
 
 class SpecError(DjangoEsiException):

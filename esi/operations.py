@@ -3,8 +3,9 @@
 ``client.Universe.get_universe_types(page=2)`` returns an :class:`EsiFuture`:
 
 * ``result(**kw)`` - the first page (or the page asked for);
-* ``results(**kw)`` - every page (``X-Pages``), pages 2..N fetched concurrently
-  by at most ``ESI_PAGES_MAX_WORKERS`` threads, concatenated in page order; for
+* ``results(**kw)`` - every page (``X-Pages``, at most ``ESI_PAGES_MAX``), pages
+  2..N fetched concurrently by at most ``ESI_PAGES_MAX_WORKERS`` threads,
+  concatenated in page order; for
   the OpenAPI operations with ``x-pagination: cursor``, every record, following
   the ``after`` (or ``before``) cursor until a page comes back empty;
 * ``results_localized(languages=None, **kw)`` - ``results()`` per language,
@@ -392,10 +393,7 @@ class EsiFuture(_Unmarshal):
             return self._answer(*self._fetch(overrides, timeout))
         overrides["page"] = 1
         data, response = self._fetch(overrides, timeout)
-        try:
-            pages = int(response.headers.get("X-Pages") or 1)
-        except ValueError:
-            pages = 1
+        pages = self._page_count(response.headers.get("X-Pages"))
         if pages <= 1 or not isinstance(data, list):
             return self._answer(data, response)
         rest = _map_concurrently(
@@ -405,6 +403,31 @@ class EsiFuture(_Unmarshal):
         for page_data, _ in rest:
             combined.extend(page_data)
         return self._answer(combined, rest[-1][1])
+
+    def _page_count(self, x_pages: str | None) -> int:
+        """Return the pages ``X-Pages`` announces (none: 1); raise when it cannot be trusted.
+
+        A value that is no page count, or more pages than ``ESI_PAGES_MAX``, raises
+        :class:`~esi.errors.IncompleteResponseError` before page 2 is asked for:
+        returning page 1 alone would silently lose data, fetching them all could
+        send thousands of requests.
+        """
+        if x_pages is None or not x_pages.strip():
+            return 1
+        text = x_pages.strip()
+        limit = int(app_settings.ESI_PAGES_MAX)
+        operation = self._op.operation_id
+        # Checked on the text: int() refuses (ValueError) a header of more than 4300 digits.
+        if not text.isascii() or not text.isdigit():
+            raise IncompleteResponseError(
+                f"{operation}: X-Pages {x_pages[:40]!r} is not a page count; only page 1 was fetched"
+            )
+        if len(text.lstrip("0")) > len(str(limit)) or int(text) > limit:
+            raise IncompleteResponseError(
+                f"{operation}: X-Pages {text[:40]} announces more than ESI_PAGES_MAX={limit} pages; "
+                "only page 1 was fetched"
+            )
+        return int(text)
 
     def _cursor_results(self, overrides: dict[str, Any], timeout: float | None) -> tuple[Any, Any]:
         """Return every record of a cursor-paged listing, and the last response.

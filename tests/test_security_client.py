@@ -15,11 +15,12 @@ import pytest
 import responses
 
 from esi.clients import EsiClientProvider
-from esi.errors import HTTPForbidden, HTTPUnauthorized, ResponseContentError
+from esi.errors import HTTPForbidden, HTTPUnauthorized, IncompleteResponseError, ResponseContentError
 from esi.http import EsiHTTPAdapter, build_session
 from esi.http.cache import freshness_lifetime
 from esi_testing import FakeESI, mint_access_token
 
+from .client_fixtures import loopback, orders  # noqa: F401 - fixtures
 from .http_helpers import Clock, RecordingTransport, Sleeps, bearer, caching_headers, http_date, make_jwt
 
 pytest_plugins = ["tests.http_fixtures"]
@@ -235,3 +236,40 @@ def test_a_far_expires_is_kept_no_longer_than_the_cap(settings, esi_url, clock):
     assert session.get(url).json() == {"n": 1}
     clock.advance(2)
     assert session.get(url).json() == {"n": 2}
+
+
+# -- 4. X-Pages is bounded, and garbage in it is an error, not one page --------------------
+
+ORDERS_PATH = "/latest/markets/10000002/orders/"
+
+
+def market_orders():
+    client = EsiClientProvider().client
+    return client.Market.get_markets_region_id_orders(region_id=10000002, order_type="all")
+
+
+@pytest.mark.parametrize(
+    ("x_pages", "reason"),
+    [
+        pytest.param("100000", "more than ESI_PAGES_MAX=1000", id="too-many"),
+        pytest.param("1e20", "'1e20' is not a page count", id="float-notation"),
+        pytest.param("abc", "'abc' is not a page count", id="word"),
+        pytest.param("-3", "'-3' is not a page count", id="negative"),
+        pytest.param("2.5", "'2.5' is not a page count", id="fraction"),
+        pytest.param("9" * 400, "more than ESI_PAGES_MAX=1000", id="huge"),
+    ],
+)
+def test_results_refuses_an_x_pages_it_cannot_trust(settings, loopback, x_pages, reason):  # noqa: F811
+    settings.ESI_PAGES_MAX = 1000
+    loopback.route(ORDERS_PATH, pages=[orders(1), orders(2)], headers={"X-Pages": x_pages})
+    with pytest.raises(IncompleteResponseError) as caught:
+        market_orders().results()
+    assert "get_markets_region_id_orders" in str(caught.value)
+    assert reason in str(caught.value)
+    assert len(loopback.requests) == 1
+
+
+def test_results_fetches_every_page_up_to_the_bound(settings, loopback):  # noqa: F811
+    settings.ESI_PAGES_MAX = 3
+    loopback.route(ORDERS_PATH, pages=[orders(p) for p in (1, 2, 3)])
+    assert [o["order_id"] // 1000 for o in market_orders().results()] == [1] * 3 + [2] * 3 + [3] * 3
