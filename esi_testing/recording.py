@@ -8,10 +8,16 @@ Recording goes through vcrpy; this module is its configuration for ESI:
 * every secret is scrubbed *before* anything is written, and the same scrubbing
   runs on each request before it is matched, so replay still matches:
 
-  - request headers ``Authorization``, ``Cookie``; response ``Set-Cookie``;
+  - request headers ``Authorization``, ``Cookie``, ``X-CSRFToken``; response
+    ``Set-Cookie``;
   - query parameters and form fields ``code``, ``client_secret``,
     ``code_verifier``, ``token``, ``refresh_token``, ``access_token``,
-    ``state``, ``client_assertion`` (see :data:`SECRET_FIELDS`);
+    ``state``, ``client_assertion`` (see :data:`SECRET_FIELDS`), also in the
+    URLs of the ``Location``, ``Content-Location``, ``Refresh`` and ``Referer``
+    headers (the SSO's redirect to the callback carries the code and the state),
+    in URLs and hidden form fields of HTML bodies (a consent page), and in a
+    URL's fragment;
+  - any secret value the request carried, wherever the response repeats it;
   - in SSO JSON bodies, ``refresh_token`` and ``id_token`` become
     placeholders, and ``access_token`` (a JWT) is signed again with the replay
     key that ships in this package (:data:`REPLAY_KEY_PATH`, a test-only key,
@@ -35,6 +41,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -54,6 +61,7 @@ __all__ = [
     "REPLAY_KEY_PATH",
     "SECRET_FIELDS",
     "SECRET_HEADERS",
+    "URL_HEADERS",
     "CassetteNotFound",
     "esi_vcr",
     "replay_jwks",
@@ -64,8 +72,10 @@ __all__ = [
 ]
 
 RECORD_MODES = ("none", "once", "new_episodes", "all")
-SECRET_HEADERS = ("authorization", "cookie", "proxy-authorization")
+SECRET_HEADERS = ("authorization", "cookie", "proxy-authorization", "x-csrftoken")
 SECRET_RESPONSE_HEADERS = ("set-cookie",)
+#: Headers holding a URL whose query and fragment are scrubbed.
+URL_HEADERS = ("location", "content-location", "refresh", "referer")
 SECRET_FIELDS = (
     "access_token",
     "client_assertion",
@@ -82,6 +92,17 @@ PLACEHOLDER = "<SCRUBBED:{name}>"
 REPLAY_KEY_PATH = Path(__file__).with_name("replay_key.pem")
 REPLAY_KEY_ID = "esi-testing-replay"
 _REPLAY_EXP = 4102444800  # 2100-01-01
+_SECRET_NAMES = "|".join(SECRET_FIELDS)
+# name=value in a URL's query or fragment (also HTML-escaped: &amp;name=value)
+_URL_FIELD = re.compile(rf"(?<=[?&#;])({_SECRET_NAMES})=([^&#\s\"'<>]*)", re.I)
+# <input ... name="state" ... value="...">, either order
+_INPUT_FIELD = re.compile(
+    rf"""(<input\b[^>]*?\bname=["']({_SECRET_NAMES})["'][^>]*?\bvalue=["'])([^"']*)"""
+    rf"""|(<input\b[^>]*?\bvalue=["'])([^"']*)(["'][^>]*?\bname=["']({_SECRET_NAMES})["'])""",
+    re.I,
+)
+_SHORTEST_SECRET = 8  # a value this long that a request carried is scrubbed from its response
+_recent = threading.local()  # the secret values of the request being recorded on this thread
 
 
 class CassetteNotFound(FileNotFoundError):
@@ -92,16 +113,42 @@ def _placeholder(name: str) -> str:
     return PLACEHOLDER.format(name=name)
 
 
+def _seen(value: Any) -> None:
+    if isinstance(value, str) and len(value) >= _SHORTEST_SECRET:
+        values = getattr(_recent, "values", None)
+        if values is not None:
+            values.add(value)
+
+
 def _scrub_pairs(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    for k, v in pairs:
+        if k.lower() in SECRET_FIELDS:
+            _seen(v)
     return [(k, _placeholder(k) if k.lower() in SECRET_FIELDS else v) for k, v in pairs]
 
 
 def _scrub_uri(uri: str) -> str:
     parts = urlsplit(uri)
-    if not parts.query:
+    if not parts.query and not parts.fragment:
         return uri
     query = urlencode(_scrub_pairs(parse_qsl(parts.query, keep_blank_values=True)), safe="<>:")
-    return urlunsplit(parts._replace(query=query))
+    return urlunsplit(parts._replace(query=query, fragment=_scrub_text(parts.fragment, "#")[1:]))
+
+
+def _scrub_text(text: str, prefix: str = "") -> str:
+    """Return ``text`` with the secret fields of every URL and hidden input in it scrubbed."""
+
+    def url_field(match: re.Match[str]) -> str:
+        _seen(match.group(2))
+        return f"{match.group(1)}={_placeholder(match.group(1).lower())}"
+
+    def input_field(match: re.Match[str]) -> str:
+        if match.group(1) is not None:
+            return match.group(1) + _placeholder(match.group(2).lower())
+        return match.group(4) + _placeholder(match.group(7).lower()) + match.group(6)
+
+    text = _URL_FIELD.sub(url_field, prefix + text)
+    return _INPUT_FIELD.sub(input_field, text)
 
 
 def _scrub_request_body(body: bytes | str | None, content_type: str) -> bytes | str | None:
@@ -129,6 +176,7 @@ def _scrub_json(data: Any) -> Any:
             if key == "access_token" and isinstance(value, str):
                 out[key] = resign_access_token(value)
             elif key.lower() in SECRET_FIELDS and isinstance(value, str):
+                _seen(value)
                 out[key] = _placeholder(key)
             else:
                 out[key] = _scrub_json(value)
@@ -140,9 +188,16 @@ def _scrub_json(data: Any) -> Any:
 
 def scrub_request(request: Any) -> Any:
     """Return a vcrpy request with every secret replaced by a placeholder."""
+    # vcrpy scrubs the request just before its response: what it held is kept for that.
+    _recent.values = set()
     for name in list(request.headers):
         if name.lower() in SECRET_HEADERS:
+            value = request.headers[name]
+            _seen(value)
+            _seen(str(value).split(" ", 1)[-1])  # the credentials after "Bearer " or "Basic "
             request.headers[name] = _placeholder(name.lower())
+        elif name.lower() in URL_HEADERS:
+            request.headers[name] = _scrub_uri(str(request.headers[name]))
     request.uri = _scrub_uri(request.uri)
     content_type = next((v for k, v in request.headers.items() if k.lower() == "content-type"), "")
     request.body = _scrub_request_body(request.body, str(content_type))
@@ -152,9 +207,15 @@ def scrub_request(request: Any) -> Any:
 def scrub_response(response: dict[str, Any]) -> dict[str, Any]:
     """Return a vcrpy response with tokens scrubbed and JWKS replaced (see module docs)."""
     headers = response.get("headers") or {}
+    carried = sorted(getattr(_recent, "values", ()), key=len, reverse=True)
+    _recent.values = None
     for name in list(headers):
         if name.lower() in SECRET_RESPONSE_HEADERS:
             headers[name] = [_placeholder(name.lower())]
+        elif name.lower() in URL_HEADERS:
+            headers[name] = [_repeated(_scrub_text(str(v)), carried) for v in headers[name]]
+        else:
+            headers[name] = [_repeated(str(v), carried) for v in headers[name]]
     body = response.get("body") or {}
     raw = body.get("string")
     if not raw:
@@ -163,6 +224,9 @@ def scrub_response(response: dict[str, Any]) -> dict[str, Any]:
     try:
         data = json.loads(text)
     except ValueError:
+        scrubbed = _repeated(_scrub_text(text), carried)
+        if scrubbed != text:
+            _set_body(response, raw, scrubbed)
         return response
     if (
         isinstance(data, dict)
@@ -172,12 +236,23 @@ def scrub_response(response: dict[str, Any]) -> dict[str, Any]:
         data = replay_jwks()
     else:
         data = _scrub_json(data)
-    encoded = json.dumps(data)
-    body["string"] = encoded.encode() if isinstance(raw, bytes) else encoded
-    for name in list(headers):
-        if name.lower() == "content-length":
-            headers[name] = [str(len(encoded.encode()))]
+    _set_body(response, raw, _repeated(json.dumps(data), carried))
     return response
+
+
+def _repeated(text: str, carried: list[str]) -> str:
+    """Return ``text`` without the secret values its request carried."""
+    for value in carried:
+        if value in text:
+            text = text.replace(value, _placeholder("repeated"))
+    return text
+
+
+def _set_body(response: dict[str, Any], raw: bytes | str, text: str) -> None:
+    response["body"]["string"] = text.encode() if isinstance(raw, bytes) else text
+    for name in list(response.get("headers") or {}):
+        if name.lower() == "content-length":
+            response["headers"][name] = [str(len(text.encode()))]
 
 
 @lru_cache(maxsize=1)

@@ -8,10 +8,13 @@ the socket itself.
 
 from __future__ import annotations
 
+import base64
 import json
+import re
 import socket
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 import requests
@@ -30,6 +33,7 @@ from esi_testing.fake.server import FakeESIServer
 from esi_testing.fake.sso import mint_access_token
 
 ADA = 90000001  # in the default data pack
+SKILLS_SCOPE = "esi-skills.read_skills.v1"
 DEEP = b"[" * 1000 + b"]" * 1000
 SHORT = 1000  # no error answer is longer than this many bytes
 
@@ -347,3 +351,96 @@ def test_esi_routes_still_answer_any_host(served: FakeESIServer) -> None:
 )
 def test_loopback_hosts(host: str, loopback: bool) -> None:
     assert is_loopback_host(host) is loopback
+
+
+# --- 18. a recorded login leaves no secret in the cassette --------------------------------
+
+
+@pytest.mark.django_db
+def test_a_recorded_login_leaves_no_secret_in_the_cassette(client: Any, tmp_path: Any) -> None:
+    from esi.models import Token
+    from esi_testing.recording import use_cassette
+
+    cassette = tmp_path / "login.yaml"
+    browser = requests.Session()  # the developer's browser at the SSO, recorded
+    with FakeESI(mode="server") as fake, fake.override_settings():
+        # The site answers through Django's test client (vcrpy records no in-process call),
+        # its calls to the SSO are recorded with the browser's.
+        login = client.get("/sso/login/", {"scopes": SKILLS_SCOPE, "next": "/done/"})
+        with use_cassette(cassette, record_mode="all"):
+            consent = browser.get(login["Location"], allow_redirects=False)  # the HTML page
+            form = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', consent.text))
+            form["character_id"] = str(ADA)
+            authorize = browser.post(login["Location"], data=form, allow_redirects=False)
+            callback = urlsplit(authorize.headers["Location"])
+            back = client.get(f"{callback.path}?{callback.query}")
+            first = Token.objects.get()
+            first_access, first_refresh = first.access_token, first.refresh_token
+            first.refresh()  # a refresh too: the rotated refresh token goes both ways
+        client_secret = fake.client_secret
+    assert back.status_code == 302 and back["Location"] == "/done/"
+    token = Token.objects.get()
+    secrets = {
+        "state": _query(login["Location"])["state"],
+        "code": _query(authorize.headers["Location"])["code"],
+        "client secret": client_secret,
+        "first access token": first_access,
+        "first refresh token": first_refresh,
+        "access token": token.access_token,
+        "refresh token": token.refresh_token,
+        "basic auth": base64.b64encode(f"{fake.client_id}:{client_secret}".encode()).decode(),
+    }
+    text = cassette.read_text()
+    for where in ("/v2/oauth/authorize", "/v2/oauth/token", "/oauth/jwks", "refresh_token", "<form"):
+        assert where in text, f"{where} was not recorded"
+    assert all(len(value) >= 8 for value in secrets.values())
+    leaked = [name for name, value in secrets.items() if value in text]
+    assert not leaked, f"{', '.join(leaked)} reached the cassette"
+
+
+def test_the_sites_redirects_and_cookies_are_scrubbed() -> None:
+    from esi_testing.recording import scrub_request, scrub_response
+
+    class Recorded:  # what vcrpy hands to the scrubbers
+        uri = "http://site/sso/callback/?code=the-code-123456&state=the-state-123456"
+        headers = {
+            "Referer": "http://sso/v2/oauth/authorize?state=the-state-123456&x=1",
+            "Cookie": "sid=s3cr3t-cookie",
+        }
+        body = None
+
+    scrub_request(Recorded())
+    answer = scrub_response(
+        {
+            "status": {"code": 302, "message": "Found"},
+            "headers": {
+                "Location": ["http://site/next/?token=leaked-token-1#access_token=leaked-token-2&x=1"],
+                "Refresh": ["0; url=/x/?state=leaked-state-3"],
+                "Set-Cookie": ["sessionid=leaked-session-4; HttpOnly"],
+                "X-Echo": ["the-code-123456"],
+            },
+            "body": {
+                "string": b"<a href='/back/?code=leaked-code-5&amp;state=leaked-state-6'>back</a> the-state-123456"
+            },
+        }
+    )
+    text = json.dumps(answer["headers"]) + answer["body"]["string"].decode()
+    for leaked in (
+        "leaked-token-1",
+        "leaked-token-2",
+        "leaked-state-3",
+        "leaked-session-4",
+        "leaked-code-5",
+        "leaked-state-6",
+        "the-state-123456",
+    ):
+        assert leaked not in text, leaked
+    assert "the-code-123456" not in text  # what the request carried, wherever it comes back
+    assert "x=1" in answer["headers"]["Location"][0]
+    assert "the-state-123456" not in json.dumps(Recorded.headers) and "s3cr3t" not in json.dumps(
+        Recorded.headers
+    )
+
+
+def _query(url: str) -> dict[str, str]:
+    return dict(parse_qsl(urlsplit(url).query))
