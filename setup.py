@@ -72,6 +72,8 @@ setup(
         "requests-oauthlib>=1.3",
         "PyJWT[crypto]>=2.8",
         "celery>=5.3",
+        # the OpenAPI-era face's models, imported on its first call only
+        "pydantic>=2.5,<3",
     ],
     extras_require={
         "testing": TESTING,

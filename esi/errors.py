@@ -20,6 +20,10 @@ The tree::
         └── InvalidJWT                   a JWT with a bad signature, issuer, audience or expiry
     CallbackError (SuspiciousOperation)  a forged or broken SSO callback: Django answers 400
 
+10.x names: ``SSOUnavailableError`` is :class:`SSOUnavailable`, ``SSOOAuthError``
+is :class:`SSOError`; the OpenAPI face's HTTP and limit exceptions are in
+:mod:`esi.exceptions`, subclasses of the classes above.
+
 HTTP errors from ESI are bravado's (``HTTPNotFound``, ``HTTPForbidden``, ...),
 re-exported here, as django-esi 2.x code catches them; they carry
 ``status_code``, ``response.text`` and ``response.headers``.
@@ -76,7 +80,9 @@ __all__ = [
     "ResponseContentError",
     "ResponseValidationError",
     "SSOError",
+    "SSOOAuthError",
     "SSOUnavailable",
+    "SSOUnavailableError",
     "SpecError",
     "TokenError",
     "TokenExpiredError",
@@ -208,3 +214,8 @@ class InvalidJWT(SSOError):
 
 class CallbackError(SuspiciousOperation):
     """A forged or broken SSO callback. Django turns it into a 400; nothing is stored."""
+
+
+# The names django-esi 10.x code imports.
+SSOUnavailableError = SSOUnavailable
+SSOOAuthError = SSOError

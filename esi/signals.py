@@ -1,8 +1,8 @@
-"""Signals of django-esi. Every signal is sent with ``sender=Token``."""
+"""Signals of django-esi. The token signals are sent with ``sender=Token``."""
 
 from django.dispatch import Signal
 
-__all__ = ["token_created", "token_invalidated", "token_refreshed"]
+__all__ = ["esi_request_statistics", "token_created", "token_invalidated", "token_refreshed"]
 
 # A login stored a token: a new row, or an equivalent token updated in place.
 # Arguments: token (Token), user (the user or None), created (bool: a new row).
@@ -19,3 +19,10 @@ token_refreshed = Signal()
 # Network errors and SSO outages never send it.
 # Arguments: token (Token, no longer in the database), reason (str).
 token_invalidated = Signal()
+
+# An ESI call of either face got its answer (sent by the HTTP layer, as in django-esi 10.x).
+# Sender: esi.http.EsiRequestsClient.
+# Arguments: operation (str, the operation id), status_code (int; 0 when served from the
+# cache), headers (the response headers), latency (float seconds), bucket (str, the
+# operation's rate-limit group or "").
+esi_request_statistics = Signal()

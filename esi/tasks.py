@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import math
+
 from celery import shared_task
 
 from .errors import SSOUnavailable
 from .models import CallbackRedirect, Token
 
-__all__ = ["cleanup_callbackredirect", "cleanup_token", "refresh_token"]
+__all__ = [
+    "cleanup_callbackredirect",
+    "cleanup_token",
+    "cleanup_token_subset",
+    "refresh_or_delete_token",
+    "refresh_token",
+]
 
 
 @shared_task
@@ -28,4 +36,20 @@ def cleanup_token(limit: int | None = None) -> dict[str, int]:
 @shared_task(autoretry_for=(SSOUnavailable,), retry_backoff=30, retry_backoff_max=600, max_retries=5)
 def refresh_token(token_pk: int) -> str:
     """Refresh one token; retried with backoff while SSO is unavailable."""
+    return Token.objects.refresh_pk(token_pk)
+
+
+@shared_task
+def cleanup_token_subset(fraction: int = 48) -> dict[str, int]:
+    """Refresh the stalest ``1/fraction`` of the expired tokens; delete those SSO refuses (10.x).
+
+    Run it ``fraction`` times as often as ``cleanup_token`` to spread the work.
+    """
+    expired = Token.objects.get_expired().exclude(refresh_token="").count()
+    return Token.objects.refresh_expired(limit=math.ceil(expired / max(1, int(fraction)))) if expired else {}
+
+
+@shared_task(autoretry_for=(SSOUnavailable,), retry_backoff=30, retry_backoff_max=600, max_retries=5)
+def refresh_or_delete_token(token_pk: int) -> str:
+    """Refresh one token, deleting it when SSO refuses it (10.x name of ``refresh_token``)."""
     return Token.objects.refresh_pk(token_pk)

@@ -4,6 +4,7 @@
 on a session and every request sent through that session gets, in order:
 
 1. a fresh cached response when there is one (no request is sent);
+   (unless the request says ``Cache-Control: no-cache``);
 2. the error-limit guard (raise before sending while ESI's budget is spent)
    and the rate-limit guard (wait, or raise, while the group's budget is spent);
 3. default connect and read timeouts;
@@ -11,7 +12,7 @@ on a session and every request sent through that session gets, in order:
 5. retries with exponential backoff on 502/503/504 and on connection errors
    and timeouts, and on a 429 whose ``Retry-After`` fits the allowed wait;
 6. a 304 to its own revalidation answered with the cached body as a 200,
-   and a fresh 200 stored;
+   and a fresh 200 stored (unless the request says ``Cache-Control: no-store``);
 7. an INFO log line when ``ESI_INFO_LOGGING_ENABLED``.
 
 The bytes go out through ``HTTPAdapter.send`` (so ``responses`` intercepts
@@ -116,13 +117,15 @@ class EsiHTTPAdapter(HTTPAdapter):
         url = request.url or ""
         caller = identify(request.headers)
         character = caller.character
+        # The caller's Cache-Control: no-cache skips the fresh copy, no-store keeps the answer out.
+        directives = str(request.headers.get("Cache-Control", "")).replace(" ", "").lower().split(",")
         key = None
         entry = None
         if self._cacheable(request, method, url, stream, caller):
             assert caller.cache_identity is not None
             key = cache_key(method, url, request.headers, caller.cache_identity, self.response_cache.alias)
             entry = self.response_cache.get(key)
-            if entry is not None and entry.is_fresh(self.clock()):
+            if entry is not None and entry.is_fresh(self.clock()) and "no-cache" not in directives:
                 response = entry.to_response(request, self)
                 self._log(method, url, response, started, "hit")
                 return response
@@ -145,10 +148,11 @@ class EsiHTTPAdapter(HTTPAdapter):
             if entry is not None and outgoing is not request and response.status_code == 304:
                 entry = entry.revalidated(response, now)
                 response.close()
-                self.response_cache.set(key, entry, now)
+                if "no-store" not in directives:
+                    self.response_cache.set(key, entry, now)
                 response = entry.to_response(request, self)
                 cache_state = "revalidated"
-            elif response.status_code == 200:
+            elif response.status_code == 200 and "no-store" not in directives:
                 fresh = self.response_cache.entry_for(response, now)
                 if fresh is not None:
                     self.response_cache.set(key, fresh, now)

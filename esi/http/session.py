@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Callable, Collection, MutableMapping
 from typing import Any
 
@@ -12,6 +13,7 @@ from requests.adapters import HTTPAdapter
 
 import esi
 from esi.app_settings import app_settings
+from esi.signals import esi_request_statistics
 
 from .adapter import EsiHTTPAdapter
 
@@ -80,6 +82,26 @@ def build_session(
     return session
 
 
+class StatisticsFutureAdapter(RequestsFutureAdapter):
+    """bravado's future adapter that sends :data:`esi.signals.esi_request_statistics` per response."""
+
+    operation_id = ""
+    bucket = ""
+
+    def result(self, timeout: float | None = None) -> Any:
+        started = time.monotonic()
+        response = super().result(timeout)
+        esi_request_statistics.send(
+            sender=EsiRequestsClient,
+            operation=self.operation_id,
+            status_code=0 if getattr(response, "from_cache", False) else response.status_code,
+            headers=response.headers,
+            latency=time.monotonic() - started,
+            bucket=self.bucket,
+        )
+        return response
+
+
 class EsiRequestsClient(RequestsClient):
     """bravado's :class:`~bravado.requests_client.RequestsClient` on one pooled ESI session."""
 
@@ -91,7 +113,7 @@ class EsiRequestsClient(RequestsClient):
         *,
         ssl_verify: bool = True,
         ssl_cert: Any = None,
-        future_adapter_class: type[RequestsFutureAdapter] = RequestsFutureAdapter,
+        future_adapter_class: type[RequestsFutureAdapter] = StatisticsFutureAdapter,
         response_adapter_class: type[RequestsResponseAdapter] = RequestsResponseAdapter,
         **session_options: Any,
     ) -> None:
@@ -119,10 +141,16 @@ class EsiRequestsClient(RequestsClient):
         request_config: Any = None,
     ) -> Any:
         """Send a bravado request; the operation's ``x-rate-limit`` group primes the rate-limit guard."""
+        group = ""
         if operation is not None:
             rate_limit = (getattr(operation, "op_spec", None) or {}).get("x-rate-limit")
             if isinstance(rate_limit, dict) and rate_limit.get("group") and request_params.get("url"):
+                group = str(rate_limit["group"])
                 self.adapter.rate_limit.register_group(
-                    str(request_params.get("method", "GET")), str(request_params["url"]), rate_limit["group"]
+                    str(request_params.get("method", "GET")), str(request_params["url"]), group
                 )
-        return super().request(request_params, operation, request_config)
+        sent: Any = super().request(request_params, operation, request_config)
+        if isinstance(sent.future, StatisticsFutureAdapter):
+            sent.future.operation_id = str(getattr(operation, "operation_id", "") or "")
+            sent.future.bucket = group
+        return sent
