@@ -9,7 +9,6 @@ from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from .errors import SSOError
 from .models import CallbackRedirect, Scope, Token
 
 __all__ = ["CallbackRedirectAdmin", "ScopeAdmin", "TokenAdmin"]
@@ -23,7 +22,7 @@ class ScopeAdmin(admin.ModelAdmin):
 
 @admin.register(Token)
 class TokenAdmin(admin.ModelAdmin):
-    """Tokens: search, filter, delete (which revokes the refresh token at SSO). No secrets shown."""
+    """Tokens: search, filter, delete (which revokes the refresh tokens at SSO after the commit). No secrets shown."""
 
     list_display = (
         "character_name",
@@ -65,25 +64,19 @@ class TokenAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # tokens come from SSO logins only
 
-    def _revoke(self, request: HttpRequest, token: Token) -> None:
-        try:
-            token.revoke()
-        except SSOError as exc:
-            self.message_user(
-                request,
-                f"Could not revoke the refresh token of {token.character_name} at EVE SSO ({exc}); "
-                "the token was deleted here, the character can revoke it on the EVE website.",
-                messages.WARNING,
-            )
-
     def delete_model(self, request: HttpRequest, obj: Token) -> None:
-        self._revoke(request, obj)
-        super().delete_model(request, obj)
+        self.delete_queryset(request, Token.objects.filter(pk=obj.pk))
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Token]) -> None:
-        for token in queryset:
-            self._revoke(request, token)
-        super().delete_queryset(request, queryset)
+        # SSO is called after the commit, in Celery tasks: the request never waits for it
+        deleted = Token.objects.filter(pk__in=queryset.values("pk")).delete_and_revoke()
+        if deleted:
+            self.message_user(
+                request,
+                f"The refresh tokens of {deleted} deleted token(s) will be revoked at EVE SSO "
+                "by a background task.",
+                messages.INFO,
+            )
 
 
 @admin.register(CallbackRedirect)

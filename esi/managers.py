@@ -29,6 +29,8 @@ logger = logging.getLogger(__name__)
 BATCH_SIZE = 100
 #: A bulk refresh stops after this many SSO outages in a row (the rest is kept for the next run).
 MAX_CONSECUTIVE_OUTAGES = 3
+#: Refresh tokens revoked per ``revoke_refresh_tokens`` task, so that one task stays short.
+REVOKE_BATCH_SIZE = 20
 
 
 def scope_names(scopes: Any) -> set[str]:
@@ -112,6 +114,26 @@ class TokenQuerySet(models.QuerySet):
         counts, unusable = _refresh_pks(list(self.values_list("pk", flat=True)))
         return self.exclude(pk__in=unusable) if unusable else self.all()
 
+    @sensitive_variables()
+    def delete_and_revoke(self) -> int:
+        """Delete the tokens; once that commits, revoke their refresh tokens at SSO in Celery tasks.
+
+        Return how many tokens were deleted. No SSO call is made here: the
+        refresh tokens go, :data:`REVOKE_BATCH_SIZE` per task, to
+        :func:`esi.tasks.revoke_refresh_tokens` after the commit (nothing is
+        revoked when the deletion rolls back).
+        """
+        refresh_tokens = [rt for rt in self.values_list("refresh_token", flat=True) if rt]
+        _, per_model = self.delete()
+        if refresh_tokens:
+
+            def queue_revocations() -> None:
+                _queue_revocations(refresh_tokens)
+
+            # robust: a broker that is down is logged; the tokens are already deleted
+            transaction.on_commit(queue_revocations, using=self.db, robust=True)
+        return per_model.get(self.model._meta.label, 0)
+
     def require_valid(self) -> TokenQuerySet:
         """Return the tokens with a usable access token, refreshing the expired ones first."""
         stale = list(self.get_expired().values_list("pk", flat=True))
@@ -191,6 +213,47 @@ def _refresh_one(token: Token, *, expired_only: bool = False) -> str:
         logger.error("Could not refresh %r, kept: %s", token, exc)
         return "failed"
     return "refreshed"
+
+
+@sensitive_variables()
+def _queue_revocations(refresh_tokens: list[str]) -> None:
+    """Send the refresh tokens to ``revoke_refresh_tokens`` in batches; logs show only how many."""
+    from .tasks import revoke_refresh_tokens
+
+    for start in range(0, len(refresh_tokens), REVOKE_BATCH_SIZE):
+        batch = refresh_tokens[start : start + REVOKE_BATCH_SIZE]
+        revoke_refresh_tokens.apply_async(args=(batch,), argsrepr=f"(<{len(batch)} refresh tokens>,)")
+
+
+@sensitive_variables()
+def revoke_refresh_tokens(refresh_tokens: list[str]) -> tuple[dict[str, int], list[str]]:
+    """Revoke refresh tokens at SSO; return the outcome counts and those to retry later.
+
+    Those SSO was unavailable for are to retry, and after
+    :data:`MAX_CONSECUTIVE_OUTAGES` outages in a row the rest is not tried.
+    """
+    counts: Counter[str] = Counter()
+    retry: list[str] = []
+    outages = 0
+    for done, refresh_token in enumerate(refresh_tokens):
+        if outages >= MAX_CONSECUTIVE_OUTAGES:
+            logger.warning("EVE SSO looks down: %d revocations left for later", len(refresh_tokens) - done)
+            return dict(counts), retry + refresh_tokens[done:]
+        try:
+            sso.revoke(refresh_token)
+        except SSOUnavailable as exc:
+            outages += 1
+            counts["unavailable"] += 1
+            retry.append(refresh_token)
+            logger.warning("Could not revoke a refresh token, EVE SSO unavailable: %s", exc)
+            continue
+        except SSOError as exc:
+            counts["failed"] += 1
+            logger.error("EVE SSO refused to revoke a refresh token: %s", exc)
+        else:
+            counts["revoked"] += 1
+        outages = 0
+    return dict(counts), retry
 
 
 class TokenManager(models.Manager.from_queryset(TokenQuerySet)):  # type: ignore[misc]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from celery import shared_task
 
@@ -15,6 +16,7 @@ __all__ = [
     "cleanup_token_subset",
     "refresh_or_delete_token",
     "refresh_token",
+    "revoke_refresh_tokens",
 ]
 
 
@@ -53,3 +55,23 @@ def cleanup_token_subset(fraction: int = 48) -> dict[str, int]:
 def refresh_or_delete_token(token_pk: int) -> str:
     """Refresh one token, deleting it when SSO refuses it (10.x name of ``refresh_token``)."""
     return Token.objects.refresh_pk(token_pk)
+
+
+@shared_task(bind=True, max_retries=5)
+def revoke_refresh_tokens(self: Any, refresh_tokens: list[str]) -> dict[str, int]:
+    """Revoke refresh tokens at SSO (queued by ``Token.objects.delete_and_revoke``).
+
+    Bounded: a batch, each call within ``ESI_SSO_TIMEOUT``, three outages in a
+    row end the attempt, and what is left is retried with backoff at most
+    ``max_retries`` times; the task's arguments show in logs as a count only.
+    """
+    from .managers import revoke_refresh_tokens as revoke
+
+    counts, rest = revoke(refresh_tokens)
+    if rest:
+        raise self.retry(
+            args=(rest,),
+            argsrepr=f"(<{len(rest)} refresh tokens>,)",
+            countdown=min(30 * 2**self.request.retries, 600),
+        )
+    return counts

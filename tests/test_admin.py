@@ -1,5 +1,5 @@
 # ruff: noqa: F811  (pytest fixtures imported from tests.test_sso_fixtures)
-"""The admin: lists, search and filters without secrets; deleting revokes at SSO."""
+"""The admin: lists, search and filters without secrets (deleting: tests/test_security_sso.py)."""
 
 from __future__ import annotations
 
@@ -64,26 +64,7 @@ def test_token_search_and_filters(admin_client_: Client, fake_sso: FakeSSO) -> N
     assert admin_client_.get("/admin/esi/token/", {"token_type": "Character"}).status_code == 200
 
 
-def test_deleting_a_token_revokes_it(admin_client_: Client, fake_sso: FakeSSO) -> None:
-    token = make_token(fake_sso)
-    response = admin_client_.post(f"/admin/esi/token/{token.pk}/delete/", {"post": "yes"})
-    assert response.status_code == 302
-    assert not Token.objects.exists() and not fake_sso.is_live(token.refresh_token)
-
-
-def test_bulk_delete_revokes_each_and_survives_an_outage(admin_client_: Client, fake_sso: FakeSSO) -> None:
-    tokens = [make_token(fake_sso, character_id=90000001 + i) for i in range(3)]
-    fake_sso.inject_fault(503, endpoint="revoke")
-    response = admin_client_.post(
-        "/admin/esi/token/",
-        {"action": "delete_selected", "_selected_action": [t.pk for t in tokens], "post": "yes"},
-        follow=True,
-    )
-    assert not Token.objects.exists()
-    assert [fake_sso.is_live(t.refresh_token) for t in tokens].count(
-        True
-    ) == 1  # the one SSO could not revoke
-    assert "Could not revoke" in response.content.decode()
+# Deleting tokens (revoked at SSO after the commit, in tasks): tests/test_security_sso.py.
 
 
 def test_callback_redirects_hide_session_and_state(admin_client_: Client) -> None:

@@ -464,3 +464,103 @@ def test_no_token_on_the_debug_page_of_a_failed_callback(
     }
     secrets["client secret"] = CLIENT_SECRET
     assert _no_secret_in(response.content.decode(), secrets) == []
+
+
+# --- 12. the admin revokes after the commit, in bounded tasks ------------------
+
+
+@pytest.fixture
+def eager_celery() -> Iterator[Any]:
+    """Run Celery tasks at once, in this process (the suite has no Celery app of its own)."""
+    from celery import Celery, current_app
+
+    previous = current_app._get_current_object()
+    app = Celery("esi-tests-eager", set_as_current=False)
+    app.conf.task_always_eager = True  # retries run at once too
+    app.set_current()
+    yield app
+    previous.set_current()
+
+
+@pytest.fixture
+def admin_client(client: Any) -> Any:
+    from django.contrib.auth.models import User
+
+    client.force_login(User.objects.create(username="admin", is_staff=True, is_superuser=True))
+    return client
+
+
+def _bulk_delete(admin_client: Any, tokens: list[Token]) -> Any:
+    return admin_client.post(
+        "/admin/esi/token/",
+        {"action": "delete_selected", "_selected_action": [t.pk for t in tokens], "post": "yes"},
+        follow=True,
+    )
+
+
+def _tasks_run(name: str) -> Iterator[list[Any]]:
+    from celery.signals import task_prerun
+
+    runs: list[Any] = []
+
+    def on_prerun(sender: Any = None, args: Any = None, **kwargs: Any) -> None:
+        if sender is not None and sender.name == name:
+            runs.append(args)
+
+    task_prerun.connect(on_prerun, weak=False)
+    try:
+        yield runs
+    finally:
+        task_prerun.disconnect(on_prerun)
+
+
+task_runs = contextmanager(_tasks_run)
+
+
+def test_admin_bulk_delete_revokes_after_the_commit_in_tasks(
+    admin_client: Any, fake_sso: FakeSSO, eager_celery: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from esi.managers import REVOKE_BATCH_SIZE
+
+    tokens = [make_token(fake_sso, character_id=90000001 + i) for i in range(2 * REVOKE_BATCH_SIZE + 3)]
+    with task_runs("esi.tasks.revoke_refresh_tokens") as runs:
+        with django_capture_on_commit_callbacks() as callbacks:
+            response = _bulk_delete(admin_client, tokens)
+            assert fake_sso.calls("revoke") == [], "the request waited for SSO"
+        assert response.status_code == 200 and not Token.objects.exists()
+        assert "revoked at EVE SSO" in response.content.decode()
+        for callback in callbacks:
+            callback()
+    assert [len(args[0]) for args in runs] == [REVOKE_BATCH_SIZE, REVOKE_BATCH_SIZE, 3]
+    assert not any(fake_sso.is_live(t.refresh_token) for t in tokens)
+    assert len(fake_sso.calls("revoke")) == len(tokens)
+
+
+def test_admin_revocations_under_an_outage_are_bounded(
+    admin_client: Any, fake_sso: FakeSSO, eager_celery: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from esi import tasks
+    from esi.managers import MAX_CONSECUTIVE_OUTAGES, REVOKE_BATCH_SIZE
+
+    tokens = [make_token(fake_sso, character_id=90000001 + i) for i in range(REVOKE_BATCH_SIZE)]
+    sso.endpoints()
+    fake_sso.inject_fault(503, endpoint="revoke", times=None)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _bulk_delete(admin_client, tokens)
+    assert response.status_code == 200 and not Token.objects.exists()
+    attempts = tasks.revoke_refresh_tokens.max_retries + 1
+    assert len(fake_sso.calls("revoke")) == attempts * MAX_CONSECUTIVE_OUTAGES
+    assert all(fake_sso.is_live(t.refresh_token) for t in tokens)  # the character can revoke them at EVE
+
+
+def test_admin_delete_of_one_token_revokes_it_after_the_commit(
+    admin_client: Any, fake_sso: FakeSSO, eager_celery: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    token = make_token(fake_sso)
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = admin_client.post(f"/admin/esi/token/{token.pk}/delete/", {"post": "yes"})
+        assert fake_sso.calls("revoke") == []
+    assert response.status_code == 302 and not Token.objects.exists()
+    for callback in callbacks:
+        callback()
+    assert not fake_sso.is_live(token.refresh_token)

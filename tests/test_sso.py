@@ -289,6 +289,7 @@ PUBLIC_NAMES = {
         "cleanup_token_subset",
         "refresh_or_delete_token",
         "refresh_token",
+        "revoke_refresh_tokens",
     ],
     "esi.checks": ["check_callback_url", "check_contact_email", "check_sso_settings"],
     "esi.admin": ["CallbackRedirectAdmin", "ScopeAdmin", "TokenAdmin"],
