@@ -389,6 +389,7 @@ class Token(models.Model):
             time.sleep(0.05)
         return True
 
+    @sensitive_variables()
     def _adopt(self, db: str) -> None:
         """Take the tokens another worker stored."""
         current = Token.objects.using(db).filter(pk=self.pk).values(*_REFRESHED_FIELDS).first()
@@ -397,6 +398,7 @@ class Token(models.Model):
         for name, value in current.items():
             setattr(self, name, value)
 
+    @sensitive_variables()
     def _invalidate(self, db: str, sent: str, reason: str) -> str:
         """Delete the token if it still holds ``sent``; return the reason, or "adopt" when it changed."""
         deleted, _ = Token.objects.using(db).filter(pk=self.pk, refresh_token=sent).delete()
