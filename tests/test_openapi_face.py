@@ -265,3 +265,24 @@ def test_a_property_named_like_a_keyword_gets_an_underscore(fake_esi: Any) -> No
     )
     mail = builder.named("Mail").model_validate({"from": 5})
     assert mail.from_ == 5 and mail.model_dump(by_alias=True) == {"from": 5}
+
+
+def test_results_refuses_an_x_pages_beyond_esi_pages_max_after_page_1(
+    esi: ESIClientProvider, fake_esi: Any, settings: Any
+) -> None:
+    from unittest import mock
+
+    from esi.http import EsiHTTPAdapter
+
+    settings.ESI_PAGES_MAX = 50
+    original = EsiHTTPAdapter._send_once
+
+    def many_pages(adapter: Any, request: Any, options: Any) -> Any:
+        response = original(adapter, request, options)
+        response.headers["X-Pages"] = "100000"
+        return response
+
+    with mock.patch.object(EsiHTTPAdapter, "_send_once", many_pages):
+        with pytest.raises(errors.IncompleteResponseError, match="more than ESI_PAGES_MAX=50"):
+            esi.client.Market.GetMarketsRegionIdOrders(region_id=10000002, order_type="all").results()
+    assert _sent(fake_esi, "/markets/10000002/orders") == 1

@@ -213,9 +213,17 @@ class EsiOperation:
         return self._engine_call("result", call, headers, overrides)
 
     def _engine_call(
-        self, method: str, call: _Call, headers: Mapping[str, str], overrides: Mapping[str, Any]
+        self,
+        method: str,
+        call: _Call,
+        headers: Mapping[str, str],
+        overrides: Mapping[str, Any],
+        pages: list[int] | None = None,
     ) -> tuple[Any, Any]:
-        """Call the engine future's ``result`` or ``results``; raise esi.exceptions' errors."""
+        """Call the engine future's ``result`` or ``results``; raise esi.exceptions' errors.
+
+        With ``pages``, append the page count ``X-Pages`` announces, checked as the engine checks it.
+        """
         from bravado.exception import HTTPError
 
         from esi.errors import ErrorLimitExceeded, RateLimitExceeded
@@ -225,6 +233,8 @@ class EsiOperation:
             future = self._engine(**params, token=call.bearer, _request_options={"headers": dict(headers)})
             future.request_config.also_return_response = True
             data, response = getattr(future, method)()
+            if pages is not None:
+                pages.append(future._page_count(response.headers.get("X-Pages")))
             return data, response
         except (ESIErrorLimitException, ESIBucketLimitException):
             raise
@@ -233,9 +243,7 @@ class EsiOperation:
         except ErrorLimitExceeded as exc:
             raise ESIErrorLimitException(reset=exc.retry_after, message=str(exc)) from exc
         except RateLimitExceeded as exc:
-            raise ESIBucketLimitException(
-                bucket=exc.group, reset=exc.retry_after or 0, message=str(exc)
-            ) from exc
+            raise ESIBucketLimitException(bucket=exc.group, reset=exc.retry_after or 0, message=str(exc)) from exc
 
     def _etag_key(self, call: _Call, page: Any = None) -> str:
         from esi.http.store import hashed_key
@@ -297,12 +305,6 @@ class EsiOperation:
     def _is_cursor(self) -> bool:
         return self.operation.op_spec.get("x-pagination") == "cursor"
 
-    def _pages(self, response: Any) -> int:
-        try:
-            return max(1, int(response.headers.get("X-Pages") or 1))
-        except ValueError:
-            return 1
-
     # -- the calls, on a prepared token ------------------------------------------
 
     def _result(
@@ -316,8 +318,10 @@ class EsiOperation:
         return self._convert(raw), response
 
     def _first_page(self, call: _Call, headers: Mapping[str, str]) -> tuple[Any, Any, int]:
-        raw, response = self._fetch(call, headers, page=1)
-        return raw, response, self._pages(response)
+        """Return page 1 and the page count (at most ``ESI_PAGES_MAX``, else IncompleteResponseError)."""
+        pages: list[int] = []
+        raw, response = self._engine_call("result", call, headers, {"page": 1}, pages)
+        return raw, response, pages[0]
 
     def _combine(self, call: _Call, use_etag: bool, pages: list[tuple[Any, Any]]) -> tuple[list[Any], Any]:
         """Return every page's models in page order; raise HTTPNotModified when no page changed."""
