@@ -11,7 +11,9 @@ or run) and two kinds of references to django-esi are kept:
 * ``from esi... import name`` and ``import esi...`` statements (flagged
   ``type_checking`` when they sit under ``if TYPE_CHECKING:``);
 * string targets of ``patch("esi.x.y")`` / ``mock.patch("esi.x.y")`` calls
-  and decorators.
+  and decorators;
+* other strings that name an object of django-esi by its dotted path, three
+  parts or more (``"esi.tasks.cleanup_token_subset"`` in a Celery beat schedule).
 
 Only those references (file, line, module, name) are written, never the
 packages' code. ``tests/test_import_scan.py`` resolves each one.
@@ -22,6 +24,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
+import re
 import subprocess
 import sys
 import tarfile
@@ -37,6 +40,9 @@ PACKAGES = [
     "aa-structures==4.1.0",
     "allianceauth-app-utils==1.33.2",
 ]
+
+
+_DOTTED = re.compile(r"^esi(\.[A-Za-z_]\w*){2,}$")
 
 
 def _is_esi(module: str | None) -> bool:
@@ -77,7 +83,11 @@ def scan_file(path: Path, rel: str) -> tuple[list[dict[str, Any]], list[dict[str
     guarded = _type_checking_lines(tree)
     imports: list[dict[str, Any]] = []
     patches: list[dict[str, Any]] = []
+    patched: set[int] = set()
+    strings: list[ast.Constant] = []
     for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and _DOTTED.match(node.value):
+            strings.append(node)
         if isinstance(node, ast.ImportFrom) and node.level == 0 and _is_esi(node.module):
             for alias in node.names:
                 imports.append(
@@ -104,7 +114,11 @@ def scan_file(path: Path, rel: str) -> tuple[list[dict[str, Any]], list[dict[str
         elif isinstance(node, ast.Call):
             target = _patch_target(node)
             if target is not None:
-                patches.append({"file": rel, "line": node.lineno, "target": target})
+                patches.append({"file": rel, "line": node.lineno, "target": target, "kind": "patch"})
+                patched.add(id(node.args[0]))
+    for node in strings:
+        if id(node) not in patched:
+            patches.append({"file": rel, "line": node.lineno, "target": node.value, "kind": "dotted"})
     return imports, patches
 
 
