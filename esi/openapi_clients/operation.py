@@ -243,7 +243,9 @@ class EsiOperation:
         except ErrorLimitExceeded as exc:
             raise ESIErrorLimitException(reset=exc.retry_after, message=str(exc)) from exc
         except RateLimitExceeded as exc:
-            raise ESIBucketLimitException(bucket=exc.group, reset=exc.retry_after or 0, message=str(exc)) from exc
+            raise ESIBucketLimitException(
+                bucket=exc.group, reset=exc.retry_after or 0, message=str(exc)
+            ) from exc
 
     def _etag_key(self, call: _Call, page: Any = None) -> str:
         from esi.http.store import hashed_key
