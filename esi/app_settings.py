@@ -207,6 +207,17 @@ SETTINGS: tuple[Setting, ...] = (
         "Client",
     ),
     Setting(
+        "ESI_REQUESTS_TOTAL_TIMEOUT",
+        90,
+        "The most seconds one request may take, from its first attempt to the "
+        "last byte of its body: retries, their backoff and rate-limit waits "
+        "included. A server that trickles its answer never trips the read "
+        "timeout (it bounds each wait, not the whole); this does. The default "
+        "leaves room for the longest default rate-limit wait (60 s) and one "
+        "read timeout (30 s). ``None``: no deadline.",
+        "Client",
+    ),
+    Setting(
         "ESI_CACHE_RESPONSE",
         True,
         "Cache fresh responses in the Django cache until they expire, and "

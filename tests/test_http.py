@@ -283,6 +283,7 @@ def test_public_names_are_pinned():
     import esi.http
 
     assert esi.http.__all__ == [
+        "DeadlineExceeded",
         "EsiHTTPAdapter",
         "EsiRequestsClient",
         "RETRY_STATUSES",

@@ -7,6 +7,8 @@ request has a total deadline, enforced while its body is read.
 
 from __future__ import annotations
 
+import socket
+import threading
 import time
 from collections.abc import Iterator
 
@@ -15,8 +17,14 @@ import pytest
 import responses
 
 from esi.clients import EsiClientProvider
-from esi.errors import HTTPForbidden, HTTPUnauthorized, IncompleteResponseError, ResponseContentError
-from esi.http import EsiHTTPAdapter, build_session
+from esi.errors import (
+    HTTPForbidden,
+    HTTPUnauthorized,
+    IncompleteResponseError,
+    RateLimitExceeded,
+    ResponseContentError,
+)
+from esi.http import DeadlineExceeded, EsiHTTPAdapter, build_session
 from esi.http.cache import freshness_lifetime
 from esi_testing import FakeESI, mint_access_token
 
@@ -273,3 +281,101 @@ def test_results_fetches_every_page_up_to_the_bound(settings, loopback):  # noqa
     settings.ESI_PAGES_MAX = 3
     loopback.route(ORDERS_PATH, pages=[orders(p) for p in (1, 2, 3)])
     assert [o["order_id"] // 1000 for o in market_orders().results()] == [1] * 3 + [2] * 3 + [3] * 3
+
+
+# -- 5. every request has a total deadline, kept while its body is read --------------------
+
+
+class TrickleServer:
+    """A loopback HTTP server that sends its headers at once, then its body one byte at a time."""
+
+    def __init__(self, body_size: int = 200, gap: float = 0.1, chunked: bool = False) -> None:
+        self.body_size, self.gap, self.chunked = body_size, gap, chunked
+        self.sent: list[int] = []  # body bytes sent per connection before it ended
+        self._stop = threading.Event()
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener.settimeout(0.1)
+        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}/"
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    def __enter__(self) -> TrickleServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(10)
+        self._listener.close()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            with conn:
+                self.sent.append(self._answer(conn))
+
+    def _answer(self, conn: socket.socket) -> int:
+        conn.settimeout(5)
+        request = b""
+        while b"\r\n\r\n" not in request:
+            request += conn.recv(4096) or b"\r\n\r\n"
+        framing = b"Transfer-Encoding: chunked" if self.chunked else b"Content-Length: %d" % self.body_size
+        sent = 0
+        try:
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n" + framing + b"\r\n\r\n")
+            if self.chunked:
+                conn.sendall(b"%x\r\n" % self.body_size)
+            while sent < self.body_size and not self._stop.wait(self.gap):
+                conn.sendall(b" ")
+                sent += 1
+            if self.chunked and sent == self.body_size:
+                conn.sendall(b"\r\n0\r\n\r\n")
+        except OSError:  # the client hung up: what it was waiting for is told by ``sent``
+            pass
+        return sent
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["content-length", "chunked"])
+def test_a_trickled_body_is_cut_at_the_total_deadline(settings, chunked):
+    settings.ESI_REQUESTS_TOTAL_TIMEOUT = 1
+    settings.ESI_REQUESTS_READ_TIMEOUT = 5
+    settings.ESI_CONNECTION_ERROR_MAX_RETRIES = 3
+    # 200 bytes, one per 0.1 s: 20 s to send it all, each gap far within the read timeout.
+    with TrickleServer(chunked=chunked) as server:
+        session = build_session(sleep=Sleeps())
+        with pytest.raises(DeadlineExceeded, match="ESI_REQUESTS_TOTAL_TIMEOUT=1"):
+            session.get(server.url + "latest/status/")
+        session.close()
+    assert len(server.sent) == 1, "a missed deadline is not retried"
+    assert server.sent[0] < 100, "the client gave up long before the body was complete"
+
+
+def test_the_deadline_reaches_the_caller_as_bravados_timeout(settings):
+    from bravado.exception import BravadoTimeoutError
+
+    settings.ESI_REQUESTS_TOTAL_TIMEOUT = 1
+    with TrickleServer() as server:
+        settings.ESI_API_URL = server.url
+        settings.ESI_CACHE_RESPONSE = False
+        with pytest.raises(BravadoTimeoutError):
+            EsiClientProvider().client.Status.get_status().result()
+    assert server.sent and server.sent[0] < 100
+
+
+def test_a_body_within_the_deadline_arrives_whole(settings):
+    settings.ESI_REQUESTS_TOTAL_TIMEOUT = 30
+    with TrickleServer(body_size=3, gap=0.01) as server:
+        assert build_session().get(server.url).content == b"   "
+    assert server.sent == [3]
+
+
+def test_a_rate_limit_wait_beyond_the_deadline_raises_at_once(settings, esi_url, clock):
+    settings.ESI_REQUESTS_TOTAL_TIMEOUT = 10
+    settings.ESI_RATE_LIMIT_MAX_WAIT = 60
+    transport = RecordingTransport([(429, {"Retry-After": "30", "X-Ratelimit-Group": "status"}, {})])
+    session = build_session(sleep=(sleeps := Sleeps()), transport=transport)
+    with pytest.raises(RateLimitExceeded, match="ESI_REQUESTS_TOTAL_TIMEOUT"):
+        session.get(esi_url + "status/")
+    assert sleeps == []

@@ -19,6 +19,11 @@ Behaviour (settings in :mod:`esi.app_settings`):
   from the tenant given or the datasource).
 - **Timeouts**: ``(ESI_REQUESTS_CONNECT_TIMEOUT, ESI_REQUESTS_READ_TIMEOUT)``
   unless the request gives its own; a ``None`` half of a tuple is filled in.
+- **Deadline**: every request is complete within ``ESI_REQUESTS_TOTAL_TIMEOUT``
+  seconds, retries, waits and reading its body included (the body is read
+  before ``send`` returns, the socket's timeout cut to the time left before each
+  read), or raises :class:`DeadlineExceeded` (a ``ReadTimeout``, so bravado's
+  ``BravadoTimeoutError``), which is not retried.
 - **Retries**: 502/503/504 are retried ``ESI_SERVER_ERROR_MAX_RETRIES`` times,
   connection errors and timeouts ``ESI_CONNECTION_ERROR_MAX_RETRIES`` times, for
   every method (as django-esi always did), waiting
@@ -70,10 +75,12 @@ Behaviour (settings in :mod:`esi.app_settings`):
 from __future__ import annotations
 
 from .adapter import RETRY_STATUSES, EsiHTTPAdapter
+from .deadline import DeadlineExceeded
 from .session import TENANTS, EsiRequestsClient, build_session, tenant_for_datasource, user_agent
 from .store import clear_state
 
 __all__ = [
+    "DeadlineExceeded",
     "EsiHTTPAdapter",
     "EsiRequestsClient",
     "RETRY_STATUSES",

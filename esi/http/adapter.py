@@ -7,10 +7,13 @@ on a session and every request sent through that session gets, in order:
    (unless the request says ``Cache-Control: no-cache``);
 2. the error-limit guard (raise before sending while ESI's budget is spent)
    and the rate-limit guard (wait, or raise, while the group's budget is spent);
-3. default connect and read timeouts;
-4. the request, with ``If-None-Match`` when a stale cached copy has an ETag;
+3. default connect and read timeouts, and the request's total deadline
+   (``ESI_REQUESTS_TOTAL_TIMEOUT``, see :mod:`esi.http.deadline`);
+4. the request, with ``If-None-Match`` when a stale cached copy has an ETag,
+   its body read before the deadline;
 5. retries with exponential backoff on 502/503/504 and on connection errors
-   and timeouts, and on a 429 whose ``Retry-After`` fits the allowed wait;
+   and timeouts, and on a 429 whose ``Retry-After`` fits the allowed wait,
+   none of them past the deadline;
 6. a 304 to its own revalidation answered with the cached body as a 200,
    and a fresh 200 stored (unless the request says ``Cache-Control: no-store``);
 7. an INFO log line when ``ESI_INFO_LOGGING_ENABLED``.
@@ -35,6 +38,7 @@ from esi.app_settings import app_settings
 from esi.errors import RateLimitExceeded
 
 from .cache import ResponseCache, cache_key
+from .deadline import Deadline, DeadlineExceeded, read_body
 from .identity import Caller, identify, redact_url, url_has_secret
 from .limits import ErrorLimitGuard, RateLimitGuard, parse_retry_after
 
@@ -140,7 +144,9 @@ class EsiHTTPAdapter(HTTPAdapter):
             "cert": cert,
             "proxies": proxies,
         }
-        response = self._send_with_retries(outgoing, method, url, character or "unknown", options)
+        total = app_settings.ESI_REQUESTS_TOTAL_TIMEOUT
+        deadline = Deadline(None if total is None else float(total), method, url)
+        response = self._send_with_retries(outgoing, method, url, character or "unknown", options, deadline)
         cache_state = "off"
         if key is not None:
             now = self.clock()
@@ -194,10 +200,18 @@ class EsiHTTPAdapter(HTTPAdapter):
             and not url_has_secret(url)
         )
 
-    def _send_once(self, request: requests.PreparedRequest, options: dict[str, Any]) -> requests.Response:
+    def _send_once(
+        self, request: requests.PreparedRequest, options: dict[str, Any], deadline: Deadline
+    ) -> requests.Response:
+        timeout = deadline.clip(options["timeout"])
+        options = {**options, "timeout": timeout}
         if self.transport is not None:
-            return self.transport.send(request, **options)
-        return super().send(request, **options)
+            response = self.transport.send(request, **options)
+        else:
+            response = super().send(request, **options)
+        if not options["stream"]:
+            read_body(response, deadline, timeout[1] if isinstance(timeout, tuple) else timeout)
+        return response
 
     def _send_with_retries(
         self,
@@ -206,6 +220,7 @@ class EsiHTTPAdapter(HTTPAdapter):
         url: str,
         character: str,
         options: dict[str, Any],
+        deadline: Deadline,
     ) -> requests.Response:
         host = urlsplit(url).netloc
         max_wait = float(app_settings.ESI_RATE_LIMIT_MAX_WAIT)
@@ -216,16 +231,24 @@ class EsiHTTPAdapter(HTTPAdapter):
             self.error_limit.check(host, self.clock())
             blocked = self.rate_limit.wait_needed(method, url, character, self.clock())
             if blocked is not None:
-                waited = self._wait_for_rate_limit(blocked[0], character, blocked[1], waited, max_wait)
+                waited = self._wait_for_rate_limit(
+                    blocked[0], character, blocked[1], waited, max_wait, deadline
+                )
                 continue
+            deadline.check()
             try:
-                response = self._send_once(request, options)
-            except requests.exceptions.SSLError:
+                response = self._send_once(request, options, deadline)
+            except (requests.exceptions.SSLError, DeadlineExceeded):
                 raise
             except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
+                if deadline.remaining() <= 0:
+                    # A timeout cut short by the deadline: say so, and do not retry.
+                    raise deadline.exceeded(request) from exc
                 if connection_retries >= int(app_settings.ESI_CONNECTION_ERROR_MAX_RETRIES):
                     raise
                 if not (may_repeat or never_sent(exc)):
+                    raise
+                if not deadline.allows(self.backoff(connection_retries + 1)):
                     raise
                 connection_retries += 1
                 self._retry_later(method, url, type(exc).__name__, connection_retries, "connection")
@@ -240,12 +263,13 @@ class EsiHTTPAdapter(HTTPAdapter):
                 if retry_after is None:
                     return response
                 response.close()
-                waited = self._wait_for_rate_limit(group, character, retry_after, waited, max_wait)
+                waited = self._wait_for_rate_limit(group, character, retry_after, waited, max_wait, deadline)
                 continue
             if (
                 response.status_code in RETRY_STATUSES
                 and may_repeat
                 and server_retries < int(app_settings.ESI_SERVER_ERROR_MAX_RETRIES)
+                and deadline.allows(self.backoff(server_retries + 1))
             ):
                 server_retries += 1
                 response.close()
@@ -266,14 +290,25 @@ class EsiHTTPAdapter(HTTPAdapter):
         self.sleep(delay)
 
     def _wait_for_rate_limit(
-        self, group: str | None, character: str, seconds: float, waited: float, max_wait: float
+        self,
+        group: str | None,
+        character: str,
+        seconds: float,
+        waited: float,
+        max_wait: float,
+        deadline: Deadline,
     ) -> float:
-        """Sleep ``seconds`` when the total wait stays within ``max_wait``; else raise."""
+        """Sleep ``seconds`` when the total wait stays within ``max_wait`` and the deadline; else raise."""
         label = group or "unknown"
+        too_long = None
         if waited + seconds > max_wait:
+            too_long = f"ESI_RATE_LIMIT_MAX_WAIT={max_wait:g} s"
+        elif not deadline.allows(seconds):
+            too_long = f"the time left of ESI_REQUESTS_TOTAL_TIMEOUT={deadline.seconds:g} s"
+        if too_long is not None:
             raise RateLimitExceeded(
                 f"ESI rate limit of group {label!r} (character {character}) is spent: "
-                f"retry in {seconds:.0f} s, longer than ESI_RATE_LIMIT_MAX_WAIT={max_wait:g} s",
+                f"retry in {seconds:.0f} s, longer than {too_long}",
                 retry_after=seconds,
                 group=group,
             )
