@@ -11,6 +11,7 @@ from django.test import override_settings
 
 from esi import sso
 from esi.errors import InvalidGrant, InvalidJWT, SSOError, SSOUnavailable
+from esi.sso import jwks
 from esi_testing.fake.sso import BARE_ISSUER, FakeSSO, mint_access_token
 from tests.test_sso_fixtures import CHARACTER_ID, CLIENT_ID, SKILLS, WALLET, fake_sso  # noqa: F401
 
@@ -180,16 +181,16 @@ def test_unknown_kids_refetch_at_most_once_per_cooldown(fake_sso: FakeSSO) -> No
     [
         ({"Cache-Control": "public, max-age=120"}, 120),
         ({"Cache-Control": "no-store"}, 0),
-        ({"Cache-Control": "max-age=999999999"}, sso.JWKS_MAX_MAX_AGE),
+        ({"Cache-Control": "max-age=999999999"}, jwks.JWKS_MAX_MAX_AGE),
         ({"Expires": "Thu, 01 Jan 1970 00:00:00 GMT"}, 0),
         ({"Expires": "garbage"}, 0),
-        ({}, sso.JWKS_DEFAULT_MAX_AGE),
+        ({}, jwks.JWKS_DEFAULT_MAX_AGE),
     ],
 )
 def test_jwks_lifetime_follows_http_caching_headers(headers: dict, expected: float) -> None:
     response = requests.Response()
     response.headers.update(headers)
-    assert sso._max_age(response) == expected
+    assert jwks._max_age(response) == expected
 
 
 # --- token endpoint failures -----------------------------------------------
