@@ -211,11 +211,9 @@ class FakeESI(Switchable):
     def start(self) -> None:
         """Start answering (no-op when started).
 
-        In server mode the fake SSO speaks plain http on loopback, which oauthlib
-        refuses unless ``OAUTHLIB_INSECURE_TRANSPORT`` is set: it is set here.
+        In server mode the fake SSO speaks plain http on loopback, which
+        django-esi accepts for loopback hosts only, with no environment variable.
         """
-        if self._server is not None:
-            os.environ.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")
         with self._lock:
             (self._server or self._transport).start()  # type: ignore[union-attr]
 
