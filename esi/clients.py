@@ -1,15 +1,23 @@
 """The ESI client: :class:`EsiClientProvider` and :func:`esi_client_factory`.
 
-The public API of django-esi 2.x, unchanged::
+The public API of django-esi 2.x-8.x, unchanged::
 
     from esi.clients import EsiClientProvider
 
-    esi = EsiClientProvider(app_info_text="my-app/1.0")   # nothing built yet
+    esi = EsiClientProvider(ua_appname="my-app", ua_version="1.0", ua_url="https://my.app")
     esi.client.Universe.get_universe_types_type_id(type_id=587).result()
 
     esi_client_factory(Universe="v1", Character="v3")     # resources of other versions
     esi_client_factory(spec_file="/path/to/swagger.json")  # a local spec, versioning off
+    EsiClientProvider(app_info_text="my-app/1.0")          # 2.x's way to name the app
     EsiClientProvider(compatibility_date="2025-12-16")     # the OpenAPI era
+
+The client is built with the class ``esi.clients.SwaggerClient`` (a
+:class:`bravado.client.SwaggerClient`), looked up when it is built, so the
+tests of 2.x-8.x apps that ``mock.patch("esi.clients.SwaggerClient")`` keep
+working: a patched class is called as django-esi 8.x called it
+(``SwaggerClient.from_spec(spec_dict, ...)`` for a ``spec_file``,
+``SwaggerClient(spec)`` otherwise).
 
 The spec comes from the bundled snapshots (:mod:`esi.spec`), never from the
 network unless ``ESI_SPEC_LIVE`` asks for it. Importing this module imports no
@@ -19,7 +27,9 @@ HTTP or Swagger library: bravado is imported when a client is first built.
 from __future__ import annotations
 
 import logging
+import sys
 import threading
+import warnings
 from typing import TYPE_CHECKING, Any
 
 from esi.app_settings import app_settings
@@ -27,8 +37,16 @@ from esi.spec import SpecRequest, get_spec, minimize_spec
 
 if TYPE_CHECKING:  # pragma: no cover
     from esi.operations import EsiClient
+    from esi.operations import EsiClient as SwaggerClient
 
-__all__ = ["EsiClientProvider", "esi_client_factory", "minimize_spec"]
+__all__ = [
+    "EsiClientProvider",
+    "SwaggerClient",
+    "app_user_agent",
+    "esi_client_factory",
+    "minimize_spec",
+    "pascal_case_string",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +93,83 @@ def _spec_request(
     )
 
 
+def __getattr__(name: str) -> Any:
+    # SwaggerClient is bound on first use: importing bravado costs every start-up.
+    if name == "SwaggerClient":
+        from esi.operations import EsiClient
+
+        return EsiClient
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def pascal_case_string(text: str) -> str:
+    """Return ``text`` in PascalCase when it holds spaces or hyphens, else unchanged.
+
+    ``"my app"`` and ``"my-app"`` become ``"MyApp"``; ``"myApp"`` and
+    ``"my_app"`` stay as they are (django-esi 8.x's rule for ``ua_appname``).
+    """
+    if " " not in text and "-" not in text:
+        return text
+    return "".join(word[:1].upper() + word[1:] for word in text.replace("-", " ").split())
+
+
+def app_user_agent(
+    app_info_text: str | None = None,
+    ua_appname: str | None = None,
+    ua_version: str | None = None,
+    ua_url: str | None = None,
+) -> str | None:
+    """Return the app's part of the User-Agent, the part before django-esi's.
+
+    ``ua_appname`` and ``ua_version`` compose as django-esi 8.x composed them:
+    ``MyApp/1.0 (<ESI_USER_CONTACT_EMAIL>; +<ua_url>)``, the name in PascalCase
+    (:func:`pascal_case_string`). ``app_info_text`` (2.x) is used as it is, and
+    wins when both are given, as in 8.x.
+    """
+    for name, value in (
+        ("app_info_text", app_info_text),
+        ("ua_appname", ua_appname),
+        ("ua_version", ua_version),
+        ("ua_url", ua_url),
+    ):
+        if value is not None and ("\r" in str(value) or "\n" in str(value)):
+            raise ValueError(f"{name} must be one line: it goes into the User-Agent header, got {value!r}")
+    if app_info_text:
+        return app_info_text
+    if not ua_appname or not ua_version:
+        if ua_appname or ua_version or ua_url:
+            missing = "ua_version" if ua_appname else "ua_appname"
+            warnings.warn(
+                f"{missing} is missing: the User-Agent names your app only with both ua_appname and "
+                "ua_version (as in django-esi 8.x, it is left out)",
+                stacklevel=3,
+            )
+        return None
+    comment = [c for c in (app_settings.ESI_USER_CONTACT_EMAIL, f"+{ua_url}" if ua_url else None) if c]
+    agent = f"{pascal_case_string(str(ua_appname).strip())}/{str(ua_version).strip()}"
+    return f"{agent} ({'; '.join(comment)})" if comment else agent
+
+
+def _client_class() -> Any:
+    """Return ``esi.clients.SwaggerClient`` as it is now: the real class or a test's patch."""
+    return sys.modules[__name__].SwaggerClient
+
+
+def _build_client(context: Any, spec_file: str | None) -> Any:
+    """Build the client with ``esi.clients.SwaggerClient``, called as django-esi 8.x called it when patched."""
+    from esi.operations import EsiClient
+
+    client_class = _client_class()
+    if isinstance(client_class, type) and issubclass(client_class, EsiClient):
+        return client_class(context)
+    spec = context.prepared.spec
+    if spec_file:
+        return client_class.from_spec(
+            spec.spec_dict, http_client=context.http_client, config={"use_models": False}
+        )
+    return client_class(spec)
+
+
 def _http_client(app_info_text: str | None, compatibility_date: str | None, datasource: str | None) -> Any:
     """Return the bravado HTTP client of one client: one pooled session (see :mod:`esi.http`)."""
     from esi.http import EsiRequestsClient
@@ -88,6 +183,9 @@ def esi_client_factory(
     spec_file: str | None = None,
     version: str | None = None,
     app_info_text: str | None = None,
+    ua_appname: str | None = None,
+    ua_version: str | None = None,
+    ua_url: str | None = None,
     compatibility_date: str | None = None,
     **kwargs: str,
 ) -> EsiClient:
@@ -98,18 +196,22 @@ def esi_client_factory(
     :param datasource: ``tranquility`` or ``singularity`` (default ``ESI_API_DATASOURCE``).
     :param spec_file: path to a local Swagger 2.0 (or OpenAPI 3) spec; versions are then off.
     :param version: the route: ``latest``, ``legacy``, ``dev`` or ``v1``.. (default ``ESI_API_VERSION``).
-    :param app_info_text: your app, first in the User-Agent (``my-app/1.0``).
+    :param app_info_text: your app, first in the User-Agent, as it is (``my-app/1.0``).
+    :param ua_appname: your app's name for the User-Agent (with ``ua_version``; see :func:`app_user_agent`).
+    :param ua_version: your app's version for the User-Agent.
+    :param ua_url: where your app lives, added to the User-Agent.
     :param compatibility_date: build from the OpenAPI spec of this date (``YYYY-MM-DD`` or ``newest``).
     :param kwargs: resource versions, as ``Universe="v1"``, ``Faction_Warfare="v2"``.
     """
-    from esi.operations import ClientContext, EsiClient, TokenAuthenticator
+    from esi.operations import ClientContext, TokenAuthenticator
 
     _set_library_log_levels()
+    app_text = app_user_agent(app_info_text, ua_appname, ua_version, ua_url)
     request = _spec_request(spec_file, version, compatibility_date, kwargs)
     if app_settings.ESI_INFO_LOGGING_ENABLED:
         logger.info("Building an ESI client from %s", request.label)
     prepared = get_spec(request)
-    http_client = _http_client(app_info_text, prepared.compatibility_date, datasource)
+    http_client = _http_client(app_text, prepared.compatibility_date, datasource)
     if token is not None:
         http_client.authenticator = TokenAuthenticator(token)
     context = ClientContext(
@@ -118,7 +220,7 @@ def esi_client_factory(
         datasource=datasource,
         compatibility_date=prepared.compatibility_date,
     )
-    return EsiClient(context)
+    return _build_client(context, spec_file)  # type: ignore[no-any-return]
 
 
 class EsiClientProvider:
@@ -135,6 +237,9 @@ class EsiClientProvider:
         spec_file: str | None = None,
         version: str | None = None,
         app_info_text: str | None = None,
+        ua_appname: str | None = None,
+        ua_version: str | None = None,
+        ua_url: str | None = None,
         compatibility_date: str | None = None,
         **resource_versions: str,
     ) -> None:
@@ -142,6 +247,9 @@ class EsiClientProvider:
         self._spec_file = spec_file
         self._version = version
         self._app_info_text = app_info_text
+        self._ua_appname = ua_appname
+        self._ua_version = ua_version
+        self._ua_url = ua_url
         self._compatibility_date = compatibility_date
         self._resource_versions = resource_versions
         self._client: EsiClient | None = None
@@ -160,6 +268,9 @@ class EsiClientProvider:
                         spec_file=self._spec_file,
                         version=self._version,
                         app_info_text=self._app_info_text,
+                        ua_appname=self._ua_appname,
+                        ua_version=self._ua_version,
+                        ua_url=self._ua_url,
                         compatibility_date=self._compatibility_date,
                         **self._resource_versions,
                     )

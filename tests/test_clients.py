@@ -18,7 +18,14 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def test_public_names():
-    assert esi.clients.__all__ == ["EsiClientProvider", "esi_client_factory", "minimize_spec"]
+    assert esi.clients.__all__ == [
+        "EsiClientProvider",
+        "SwaggerClient",
+        "app_user_agent",
+        "esi_client_factory",
+        "minimize_spec",
+        "pascal_case_string",
+    ]
 
 
 def test_importing_the_client_module_builds_nothing():
