@@ -311,12 +311,17 @@ class TokenManager(models.Manager.from_queryset(TokenQuerySet)):  # type: ignore
         """Refresh expired tokens, stalest first, in batches; return the outcome counts.
 
         ``limit`` caps how many are tried. Tokens SSO refuses are deleted; an
-        SSO outage deletes nothing.
+        SSO outage deletes nothing. Expired tokens without a refresh token can
+        never be used again: they are deleted too, as in 2.x (``"not_refreshable"``).
         """
+        no_refresh = models.Q(refresh_token__isnull=True) | models.Q(refresh_token="")
+        _, deleted = self.get_expired().filter(no_refresh).delete()
         pks = list(
             self.get_expired().exclude(refresh_token="").order_by("expiry").values_list("pk", flat=True)
         )
         counts, _ = _refresh_pks(pks[:limit] if limit else pks, expired_only=True)
+        if deleted.get(self.model._meta.label):
+            counts["not_refreshable"] += deleted[self.model._meta.label]
         return dict(counts)
 
     def refresh_pk(self, pk: int) -> str:

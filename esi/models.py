@@ -25,7 +25,9 @@ from django.views.decorators.debug import sensitive_variables
 from . import signals, sso
 from .app_settings import app_settings
 from .errors import (
+    IncompleteResponseError,
     InvalidGrant,
+    InvalidJWT,
     NotRefreshableTokenError,
     SSOError,
     TokenExpiredError,
@@ -153,8 +155,10 @@ class Token(models.Model):
 
     created = models.DateTimeField(auto_now_add=True)
     access_token = models.TextField(help_text="The access token granted by SSO.", editable=False)
+    # null=True as in 2.x: its rows and its callers may hold None (a token that cannot refresh)
     refresh_token = models.TextField(
         blank=True,
+        null=True,
         default="",
         help_text="A re-usable token to generate new access tokens upon expiry.",
         editable=False,
@@ -423,6 +427,66 @@ class Token(models.Model):
         from .clients import esi_client_factory
 
         return esi_client_factory(token=self, **kwargs)
+
+    @classmethod
+    def get_token_data(cls, access_token: str) -> dict[str, Any] | None:
+        """Return the claims of an access token checked against SSO's keys, or None when invalid.
+
+        As in django-esi 8.x the claims carry ``character_id`` (int) and
+        ``token_type`` (``"character"``) besides the JWT's own (``name``,
+        ``owner``, ``scp``...); the keys of 2.x's verify endpoint
+        (``CharacterID``, ``CharacterName``, ``CharacterOwnerHash``,
+        ``TokenType``, ``Scopes``) are there too. Raise
+        :class:`~esi.errors.SSOUnavailable` when the keys cannot be fetched.
+        """
+        try:
+            claims = dict(sso.validate_jwt(access_token))
+        except InvalidJWT as exc:
+            logger.warning("Token data not valid: %s", exc)
+            return None
+        kind, _, character = str(claims.get("sub", "")).partition(":EVE:")
+        if not character.isdigit():
+            logger.warning("Token data not valid: subject is not CHARACTER:EVE:<id>")
+            return None
+        scopes = claims.get("scp") or []
+        claims.update(
+            character_id=int(character),
+            token_type=kind.lower(),
+            CharacterID=int(character),
+            CharacterName=claims.get("name", ""),
+            CharacterOwnerHash=claims.get("owner", ""),
+            TokenType=kind.capitalize(),
+            Scopes=" ".join([scopes] if isinstance(scopes, str) else scopes),
+        )
+        return claims
+
+    def update_token_data(self, commit: bool = True) -> None:
+        """Refresh the token if expired, then set character and owner from its access token's claims.
+
+        Saved unless ``commit=False``. Raise (as 2.x-8.x did, and as Alliance
+        Auth's ownership check expects) :class:`~esi.errors.TokenExpiredError`
+        when it expired and cannot refresh, :class:`~esi.errors.TokenInvalidError`
+        when SSO refused the refresh (the token is then deleted), and
+        :class:`~esi.errors.IncompleteResponseError` when SSO could not tell
+        (an outage, keys that do not check): the token is kept and unchanged.
+        """
+        logger.debug("Updating token data for %r", self)
+        try:
+            if self.expired:
+                if not self.can_refresh:
+                    raise TokenExpiredError(f"{self!r} expired and has no refresh token")
+                self.refresh()
+            data = self.get_token_data(self.access_token)
+        except SSOError as exc:
+            raise IncompleteResponseError(f"could not check {self!r} with EVE SSO: {exc}") from exc
+        if data is None or not data.get("owner") or not data.get("name"):
+            raise IncompleteResponseError(f"the access token of {self!r} did not validate: kept, unchanged")
+        self.character_id = data["character_id"]
+        self.character_name = data["name"]
+        self.character_owner_hash = data["owner"]
+        self.token_type = data["TokenType"]
+        if commit:
+            self.save()
 
     @classmethod
     def get_token(cls, character_id: int, scopes: Any) -> Token | bool:

@@ -221,31 +221,81 @@ def test_a_database_migrated_by_2x_goes_straight_to_0007() -> None:
     from django.db import connection
     from django.db.migrations.executor import MigrationExecutor
     from django.db.migrations.recorder import MigrationRecorder
+    from django.db.models import TextField
 
     squash = ("esi", "0001_initial_squashed_0006")
+    latest = ("esi", "0008_token_refresh_token_null")
     executor = MigrationExecutor(connection)
     executor.migrate([squash])
-    # what django-esi 2.x leaves in django_migrations: its six migrations, not our squash
+    # what django-esi 2.0.4 leaves in django_migrations: its eight migrations, not our squash
     recorder = MigrationRecorder(connection)
     recorder.record_unapplied(*squash)
     for _, name in executor.loader.disk_migrations[squash].replaces:
         recorder.record_applied("esi", name)
-    old_tokens = executor.loader.project_state(squash).apps.get_model("esi", "Token").objects
+    recorder.record_applied("esi", "0007_fix_mysql_8_migration")
+    recorder.record_applied("esi", "0008_nullable_refresh_token")
+    old_apps = executor.loader.project_state(squash).apps
+    old_token_model = old_apps.get_model("esi", "Token")
+    # ... and what its 0008 did: refresh_token may be NULL
+    nullable = TextField(null=True, editable=False)
+    nullable.set_attributes_from_name("refresh_token")
+    with connection.schema_editor() as editor:
+        editor.alter_field(old_token_model, old_token_model._meta.get_field("refresh_token"), nullable)
+    old_tokens = old_token_model.objects
     old_token = old_tokens.create(
         character_id=2112000000, character_name="Old", access_token="a", refresh_token="r"
     )
-    old_tokens.filter(pk=old_token.pk).update(created=timezone.now() - timedelta(hours=1))
+    no_refresh = old_tokens.create(character_id=2112000001, character_name="Older", access_token="b")
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE esi_token SET refresh_token = NULL WHERE id = %s", [no_refresh.pk])
+    old_tokens.filter(pk__in=[old_token.pk, no_refresh.pk]).update(
+        created=timezone.now() - timedelta(hours=1)
+    )
 
     executor = MigrationExecutor(connection)
     assert squash in executor.loader.applied_migrations
-    plan = executor.migration_plan([("esi", "0007_sso_v2")])
-    assert [(m.app_label, m.name) for m, _ in plan] == [("esi", "0007_sso_v2")]
-    executor.migrate([("esi", "0007_sso_v2")])
+    plan = executor.migration_plan([latest])
+    assert [(m.app_label, m.name) for m, _ in plan] == [("esi", "0007_sso_v2"), latest]
+    executor.migrate([latest])
 
     token = Token.objects.get(pk=old_token.pk)
     assert token.expiry == token.created + timedelta(seconds=1170)
     assert token.expired and token.can_refresh
     Token.objects.filter(pk=token.pk).update(character_id=2**40)  # 64-bit ids fit now
+    dead = Token.objects.get(pk=no_refresh.pk)
+    assert dead.refresh_token is None and dead.expired and not dead.can_refresh
+    # the 2.x promise: "cleanup_token: if expired and cannot refresh, the model is deleted"
+    token.delete()  # (refreshing it would call SSO)
+    assert Token.objects.refresh_expired() == {"not_refreshable": 1}
+    assert not Token.objects.filter(pk=no_refresh.pk).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_0008_lets_a_not_null_refresh_token_column_hold_null() -> None:
+    # a database that ran 0007_sso_v2 before it allowed NULL
+    import copy
+
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    executor.migrate([("esi", "0007_sso_v2")])
+    model = executor.loader.project_state(("esi", "0007_sso_v2")).apps.get_model("esi", "Token")
+    nullable = model._meta.get_field("refresh_token")
+    not_null = copy.copy(nullable)
+    not_null.null = False
+    with connection.schema_editor() as editor:
+        editor.alter_field(model, nullable, not_null)
+
+    def null_ok() -> bool:
+        with connection.cursor() as cursor:
+            columns = connection.introspection.get_table_description(cursor, "esi_token")
+        return next(c for c in columns if c.name == "refresh_token").null_ok
+
+    assert not null_ok()
+    MigrationExecutor(connection).migrate([("esi", "0008_token_refresh_token_null")])
+    assert null_ok()
+    Token.objects.create(character_id=1, character_name="No Refresh", access_token="x", refresh_token=None)
 
 
 def test_get_esi_client_calls_esi_with_a_refreshed_token() -> None:

@@ -2,6 +2,10 @@
 
 Rows from 2.x get ``expiry = created + 1170 s`` (what 2.x assumed), so they
 read as expired and are refreshed on first use.
+
+``refresh_token`` may be NULL first, as 2.x's own ``0008_nullable_refresh_token``
+made it: the operations after it rebuild the table on SQLite, which copies a
+2.x database's NULL refresh tokens only into a column that allows them.
 """
 
 import datetime
@@ -25,6 +29,17 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.AlterField(
+            model_name="token",
+            name="refresh_token",
+            field=models.TextField(
+                blank=True,
+                default="",
+                editable=False,
+                help_text="A re-usable token to generate new access tokens upon expiry.",
+                null=True,
+            ),
+        ),
         migrations.AddField(
             model_name="token",
             name="expiry",
