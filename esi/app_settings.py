@@ -7,10 +7,22 @@ Every setting has a documented default here; nothing else in the app reads
     app_settings.ESI_API_VERSION  # "latest" unless the project sets it
 
 The settings reference in the docs is generated from :data:`SETTINGS`.
+
+The module-level constants of django-esi 2.x-10.x are here too, read on each
+access (a module ``__getattr__``), so ``override_settings`` reaches them::
+
+    from esi.app_settings import ESI_API_DATASOURCE, ESI_LANGUAGES
+    from esi import app_settings
+    app_settings.ESI_TOKEN_URL  # "https://login.eveonline.com/v2/oauth/token"
+
+Every setting of :data:`SETTINGS` reads as itself; the names of earlier
+releases that are no setting here (:data:`LEGACY_CONSTANTS`) read as their
+release computed them, from the settings they were derived from.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -327,4 +339,62 @@ class AppSettings:
 
 app_settings = AppSettings()
 
-__all__ = ["SETTINGS", "AppSettings", "Setting", "app_settings"]
+#: The languages of ESI, which ``ESI_LANGUAGES`` listed in 2.x-10.x.
+ESI_LANGUAGE_CODES = ("en", "de", "fr", "ja", "ru", "zh", "ko", "es")
+
+
+def _setting(name: str, default: Any) -> Callable[[], Any]:
+    return lambda: getattr(django_settings, name, default)
+
+
+def _oauth_url() -> str:
+    return f"{str(app_settings.ESI_SSO_BASE_URL).rstrip('/')}/v2/oauth"
+
+
+def _jwks_url() -> str:
+    return app_settings.ESI_SSO_JWKS_URL or f"{str(app_settings.ESI_SSO_BASE_URL).rstrip('/')}/oauth/jwks"
+
+
+#: The module-level names of django-esi 2.x-10.x that are no setting here, and how each is read.
+LEGACY_CONSTANTS: dict[str, Callable[[], Any]] = {
+    "ESI_OAUTH_URL": _oauth_url,
+    "ESI_OAUTH_LOGIN_URL": lambda: app_settings.ESI_SSO_AUTHORIZE_URL or f"{_oauth_url()}/authorize/",
+    "ESI_TOKEN_URL": lambda: app_settings.ESI_SSO_TOKEN_URL or f"{_oauth_url()}/token",
+    "ESI_TOKEN_VERIFY_URL": lambda: f"{_oauth_url()}/verify",
+    "ESI_TOKEN_JWK_SET_URL": _jwks_url,
+    "ESI_TOKEN_JWT_AUDIENCE": _setting("ESI_TOKEN_JWT_AUDIENCE", "EVE Online"),
+    "ESI_TOKEN_VALID_DURATION": _setting("ESI_TOKEN_VALID_DURATION", 1170),
+    "ESI_SPEC_CACHE_DURATION": _setting("ESI_SPEC_CACHE_DURATION", 3600),
+    "ESI_DEBUG_RESPONSE_CONTENT_LOGGING": _setting("ESI_DEBUG_RESPONSE_CONTENT_LOGGING", True),
+    "ESI_REQUESTS_WRITE_TIMEOUT": _setting("ESI_REQUESTS_WRITE_TIMEOUT", 5),
+    "ESI_REQUESTS_POOL_TIMEOUT": _setting("ESI_REQUESTS_POOL_TIMEOUT", 5),
+    # 10.x (httpx) names
+    "ESI_CONNECTION_POOL_MAX_CONNECTIONS": _setting("ESI_CONNECTION_POOL_MAX_CONNECTIONS", 100),
+    "ESI_CONNECTION_POOL_MAX_KEEPALIVE": _setting("ESI_CONNECTION_POOL_MAX_KEEPALIVE", 20),
+    "ESI_CONNECTION_POOL_KEEPALIVE_EXPIRY": _setting("ESI_CONNECTION_POOL_KEEPALIVE_EXPIRY", 5),
+    "ESI_SERVER_ERROR_WAIT_EXPONENT": _setting("ESI_SERVER_ERROR_WAIT_EXPONENT", 1),
+    "ESI_SSO_USER_AGENT": _setting("ESI_SSO_USER_AGENT", None),
+    "ESI_SSO_MAX_RETRIES": _setting("ESI_SSO_MAX_RETRIES", 3),
+    "ESI_SSO_WAIT_EXPONENT": _setting("ESI_SSO_WAIT_EXPONENT", 1),
+    "ESI_SSO_MAX_RETRY_AFTER": _setting("ESI_SSO_MAX_RETRY_AFTER", 60),
+}
+
+
+def __getattr__(name: str) -> Any:
+    # The 2.x-10.x constants, read on each access so that override_settings reaches them.
+    if name == "ESI_LANGUAGES":
+        # a list in every earlier release: None ("what the operation accepts") reads as all of them
+        return list(app_settings.ESI_LANGUAGES or ESI_LANGUAGE_CODES)
+    if name in _BY_NAME:
+        return getattr(app_settings, name)
+    legacy = LEGACY_CONSTANTS.get(name)
+    if legacy is not None:
+        return legacy()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_BY_NAME, *LEGACY_CONSTANTS])
+
+
+__all__ = ["ESI_LANGUAGE_CODES", "LEGACY_CONSTANTS", "SETTINGS", "AppSettings", "Setting", "app_settings"]
