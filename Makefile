@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-services test-browser lint docs bench clean
+.PHONY: demo test test-services test-browser downstream lint docs bench clean
 
 $(VENV)/.installed: setup.py pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ test-services: $(VENV)/.installed
 ## test-browser: walk the demo in headless Chromium (Debian's chromium package); screenshots go to docs/screenshots/
 test-browser: $(VENV)/.installed
 	$(PY) -m pytest tests/browser $(PYTEST_ARGS)
+
+## downstream: allianceauth-app-utils' own suite with this package in place of django-esi (registry, Redis; minutes)
+downstream: $(VENV)/.installed
+	$(PY) tests/downstream/run_app_utils.py $(DOWNSTREAM_ARGS)
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
