@@ -23,6 +23,7 @@ TESTING = [
     "werkzeug>=3.0",
     "redis>=5.0",  # the tests that share limit state between processes through Redis
     "setuptools>=77",  # tests/test_packaging.py builds the sdist and the wheel
+    "sphinx>=7.0",  # tests/test_docs.py builds the docs and checks what they show
 ]
 DOCS = ["sphinx>=7.0"]
 LINT = ["ruff>=0.6", "mypy>=1.10", "django-stubs>=5.0"]

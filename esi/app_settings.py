@@ -150,7 +150,7 @@ SETTINGS: tuple[Setting, ...] = (
         "ESI_API_VERSION",
         "latest",
         "Swagger route the client is built from by default: ``latest``, "
-        "``legacy``, ``dev`` or ``v1``..``v6``.",
+        "``legacy``, ``dev`` or ``v1`` to ``v6``.",
         "Client",
     ),
     Setting(

@@ -1,7 +1,7 @@
 """Versioned ESI specs that ship with django-esi, and the user's own.
 
 A *snapshot* is one ESI spec with its provenance: a Swagger 2.0 spec of a route
-(``latest``, ``legacy``, ``dev``, ``v1``..``v6``) or an OpenAPI 3.x spec of a
+(``latest``, ``legacy``, ``dev``, ``v1`` to ``v6``) or an OpenAPI 3.x spec of a
 compatibility date. Snapshots live in *snapshot directories*:
 
 * the bundled one (this package), described by its ``manifest.json``;
