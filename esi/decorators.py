@@ -224,10 +224,12 @@ def wait_for_esi_errorlimit_reset(
 def esi_rate_limiter_bucketed(
     bucket: ESIRateLimitBucket, raise_on_limit: bool = True
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Spend one call of ``bucket`` before each call; raise ESIBucketLimitException (or wait) when spent::
+    """Spend one call of ``bucket`` before each call; raise ESIBucketLimitException (or wait) when spent.
 
-    @esi_rate_limiter_bucketed(ESIRateLimitBucket.MARKET_DATA_HISTORY)
-    def fetch_history(region_id, type_id): ...
+    For example::
+
+        @esi_rate_limiter_bucketed(ESIRateLimitBucket.MARKET_DATA_HISTORY)
+        def fetch_history(region_id, type_id): ...
     """
 
     def decorator(func: Callable[..., Any]) -> Callable[..., Any]:
