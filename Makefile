@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
+FUZZ_ARGS ?= --max-examples 5 --max-time 60
 
-.PHONY: demo test test-services test-browser downstream lint docs bench clean
+.PHONY: demo test test-services test-browser downstream fuzz lint docs bench clean
 
 $(VENV)/.installed: setup.py pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +32,11 @@ test-browser: $(VENV)/.installed
 ## downstream: allianceauth-app-utils' own suite with this package in place of django-esi (registry, Redis; minutes)
 downstream: $(VENV)/.installed
 	$(PY) tests/downstream/run_app_utils.py $(DOWNSTREAM_ARGS)
+
+## fuzz: schemathesis against the fake ESI on 127.0.0.1 (Swagger latest + one OpenAPI date, a few minutes; not in `make test`)
+fuzz: $(VENV)/.installed
+	$(PY) -m pip install -q -e ".[fuzz]"
+	$(PY) tests/fuzz/fuzz_fake.py $(FUZZ_ARGS)
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

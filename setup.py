@@ -26,6 +26,7 @@ TESTING = [
     "sphinx>=7.0",  # tests/test_docs.py builds the docs and checks what they show
 ]
 DOCS = ["sphinx>=7.0"]
+FUZZ = ["schemathesis>=4.0"]  # make fuzz: the fake ESI against its own specs
 LINT = ["ruff>=0.6", "mypy>=1.10", "django-stubs>=5.0"]
 
 setup(
@@ -79,6 +80,7 @@ setup(
     extras_require={
         "testing": TESTING,
         "docs": DOCS,
+        "fuzz": FUZZ,
         # playwright drives the system Chromium in the browser test; it never downloads a browser.
         "dev": TESTING + DOCS + LINT + ["tox>=4", "psycopg[binary]>=3.1", "redis>=5.0", "playwright>=1.40"],
     },
