@@ -43,6 +43,7 @@ from bravado_core.exception import MatchingResponseNotFound
 
 from esi.app_settings import app_settings
 from esi.errors import IncompleteResponseError, ResponseContentError
+from esi.http.cache import is_json_media_type
 from esi.spec import PreparedSpec, resource_key
 from esi.unmarshal import converter_for_operation, handle_response
 
@@ -89,8 +90,9 @@ _JSON_ERRORS = (json.JSONDecodeError, requests.exceptions.JSONDecodeError)
 def check_content(incoming_response: Any, operation: Any) -> None:
     """Raise :class:`~esi.errors.ResponseContentError` when a 2xx body is not the JSON the spec promises.
 
-    Only responses with a schema are checked (a 204 has no body to check). An
-    HTML page from a proxy or CDN answering for ESI is the case this is for.
+    An HTML page from a proxy or CDN answering for ESI is the case this is for.
+    Only responses with a schema are checked (a 204 has no body to check), and
+    only operations whose spec promises a JSON type.
     """
     status = incoming_response.status_code
     if not 200 <= status < 300:
@@ -100,18 +102,11 @@ def check_content(incoming_response: Any, operation: Any) -> None:
             return  # no schema, no body to check
     except MatchingResponseNotFound:
         return  # handle_response raises the spec's own error for it
-    content_type = incoming_response.headers.get("content-type")
-    if not content_type or not any(_same_media(content_type, p) for p in operation.produces or [APP_JSON]):
-        raise _content_error(incoming_response, operation, "a body of another content type")
-
-
-def _same_media(content_type: str, produced: str) -> bool:
-    from esi.http.cache import is_json_media_type
-
-    if is_json_media_type(produced):
+    if not any(is_json_media_type(p) for p in operation.produces or [APP_JSON]):
+        return  # a text/plain or text/html operation (the meta spec's) takes what comes
+    if not is_json_media_type(incoming_response.headers.get("content-type")):
         # "application/problem+json" where "application/json" is promised is still JSON.
-        return is_json_media_type(content_type)
-    return content_type.split(";", 1)[0].strip().lower() == produced.split(";", 1)[0].strip().lower()
+        raise _content_error(incoming_response, operation, "a body of another content type")
 
 
 def _content_error(incoming_response: Any, operation: Any, what: str) -> ResponseContentError:
