@@ -564,3 +564,24 @@ def test_admin_delete_of_one_token_revokes_it_after_the_commit(
     for callback in callbacks:
         callback()
     assert not fake_sso.is_live(token.refresh_token)
+
+
+@pytest.mark.parametrize("claims", BROKEN_CLAIMS[:4])
+def test_a_login_with_malformed_claims_is_refused_and_stores_nothing(
+    fake_sso: FakeSSO, client: Any, claims: dict
+) -> None:
+    response = client.get("/sso/login/", {"scopes": SKILLS})
+    with broken_sso(fake_sso, claims):
+        response = follow_sso(client, response["Location"])
+    assert response.status_code == 400
+    assert not Token.objects.exists()
+
+
+def test_a_login_works_with_sso_thirty_seconds_ahead(fake_sso: FakeSSO, client: Any) -> None:
+    def skewed(claims: dict) -> dict:
+        return {"iat": claims["iat"] + 30, "nbf": claims["iat"] + 30, "exp": claims["exp"] + 30}
+
+    response = client.get("/sso/login/", {"scopes": SKILLS})
+    with broken_sso(fake_sso, skewed):
+        response = follow_sso(client, response["Location"])
+    assert response.status_code == 302 and Token.objects.count() == 1
