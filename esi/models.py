@@ -339,7 +339,7 @@ class Token(models.Model):
                 return "adopt"
             return self._invalidate(db, sent, "invalid_grant")
         except SSOError as exc:
-            self._keep_rotated(db, rows, getattr(exc, "rotated_refresh_token", None))
+            self._keep_rotated(db, rows, sent, getattr(exc, "rotated_refresh_token", None))
             logger.warning("Refresh of %r failed, token kept: %s", self, exc)
             raise
         if new.character_id != current["character_id"]:
@@ -361,7 +361,7 @@ class Token(models.Model):
             with transaction.atomic(using=db):  # a savepoint: a failed write leaves the row writable
                 updated = rows.update(**values)
         except DatabaseError:
-            self._keep_rotated(db, rows, new.refresh_token)
+            self._keep_rotated(db, rows, sent, new.refresh_token)
             raise
         if not updated:
             return "adopt"  # another process swapped first (SQLite); its tokens win
@@ -370,9 +370,9 @@ class Token(models.Model):
         return "refreshed"
 
     @sensitive_variables()
-    def _keep_rotated(self, db: str, rows: models.QuerySet, rotated: str | None) -> None:
+    def _keep_rotated(self, db: str, rows: models.QuerySet, sent: str, rotated: str | None) -> None:
         """Save the rotated refresh token alone, when the full refresh could not be saved."""
-        if not rotated or rows.filter(refresh_token=rotated).exists():
+        if not rotated or rotated == sent:
             return
         with transaction.atomic(using=db):
             if rows.update(refresh_token=rotated):
