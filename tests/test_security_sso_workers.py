@@ -39,18 +39,18 @@ TOKENS = 300
 
 
 @pytest.fixture
-def served_sso(settings) -> Iterator[FakeSSO]:
+def served_sso(settings) -> Iterator[tuple[FakeSSO, str]]:
+    """Serve a fake SSO on loopback http; return it and its URL."""
     fake = FakeSSO(clients=[Client(CLIENT_ID, CLIENT_SECRET)])
     with FakeESIServer(SSOApp(fake)) as server:
         settings.ESI_SSO_BASE_URL = server.url
         esi_sso.clear_caches()
-        fake.server_url = server.url  # type: ignore[attr-defined]
-        yield fake
+        yield fake, server.url
     esi_sso.clear_caches()
 
 
 @pytest.fixture
-def workers(served_sso: FakeSSO, tmp_path: Path) -> Iterator[Celery]:
+def workers(served_sso: tuple[FakeSSO, str], tmp_path: Path) -> Iterator[Celery]:
     """Start WORKERS worker processes on a queue of their own; return a client app for that queue."""
     require_service("RabbitMQ", "127.0.0.1", 5672)
     queue = f"esi-tests-workers-{os.getpid()}"
@@ -60,7 +60,7 @@ def workers(served_sso: FakeSSO, tmp_path: Path) -> Iterator[Celery]:
         **os.environ,
         "PYTHONPATH": str(ROOT),
         "ESI_TEST_WORKER_DB": str(connection.settings_dict["NAME"]),
-        "ESI_TEST_WORKER_SSO": served_sso.server_url,  # type: ignore[attr-defined]
+        "ESI_TEST_WORKER_SSO": served_sso[1],
         "ESI_TEST_WORKER_QUEUE": queue,
         "ESI_TEST_BROKER_URL": BROKER,
     }
@@ -94,12 +94,15 @@ def workers(served_sso: FakeSSO, tmp_path: Path) -> Iterator[Celery]:
         app.close()
 
 
-def test_two_workers_refreshing_at_once_call_sso_once_per_token(served_sso: FakeSSO, workers: Celery) -> None:
+def test_two_workers_refreshing_at_once_call_sso_once_per_token(
+    served_sso: tuple[FakeSSO, str], workers: Celery
+) -> None:
+    fake = served_sso[0]
     past = timezone.now() - datetime.timedelta(hours=1)
     tokens = []
     for i in range(TOKENS):
-        character = served_sso.character(90000001 + i)
-        issued = served_sso.issue_tokens(character.character_id, [SKILLS], client_id=CLIENT_ID)
+        character = fake.character(90000001 + i)
+        issued = fake.issue_tokens(character.character_id, [SKILLS], client_id=CLIENT_ID)
         tokens.append(
             Token(
                 character_id=character.character_id,
@@ -116,11 +119,11 @@ def test_two_workers_refreshing_at_once_call_sso_once_per_token(served_sso: Fake
     runs = [workers.send_task("esi.tasks.cleanup_token") for _ in range(WORKERS)]
     outcomes = [run.get(timeout=300) for run in runs]
 
-    calls = served_sso.calls("token", grant_type="refresh_token")
+    calls = fake.calls("token", grant_type="refresh_token")
     assert all(outcome for outcome in outcomes), f"the runs did not overlap: {outcomes}"
     assert [c.error for c in calls].count(None) == len(calls), {c.error for c in calls}
     assert len(calls) == TOKENS, f"{len(calls)} SSO calls for {TOKENS} tokens (outcomes {outcomes})"
     stored = list(Token.objects.all())
     assert len(stored) == TOKENS and not any(t.expired for t in stored)
-    assert all(served_sso.is_live(t.refresh_token) for t in stored)
+    assert all(fake.is_live(t.refresh_token) for t in stored)
     assert connection.vendor in ("sqlite", "postgresql")
