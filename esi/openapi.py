@@ -49,6 +49,7 @@ from typing import Any
 __all__ = [
     "HTTP_LAYER_HEADERS",
     "OpenAPIConversionError",
+    "collection_format",
     "convert",
     "operation_aliases",
     "snake_case",
@@ -110,6 +111,24 @@ def swagger_name(method: str, path: str) -> str:
 def snake_case(name: str) -> str:
     """Return ``GetUniverseTypesTypeId`` as ``get_universe_types_type_id``."""
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
+
+
+def collection_format(param: Mapping[str, Any]) -> str:
+    """Return the Swagger ``collectionFormat`` of an OpenAPI array parameter, from ``style`` and ``explode``.
+
+    The client sends and the fake ESI reads an array as this says: ``form``
+    (the default in a query) explodes into repeated keys (``multi``) unless
+    ``explode: false`` (``csv``); ``pipeDelimited`` is ``pipes`` and
+    ``spaceDelimited`` is ``ssv`` unless exploded; path and header arrays are ``csv``.
+    """
+    location = param.get("in", "query")
+    style = param.get("style", "form" if location in ("query", "cookie") else "simple")
+    explode = bool(param.get("explode", style == "form"))
+    if location != "query":
+        return "csv"
+    if explode:
+        return "multi"
+    return {"pipeDelimited": "pipes", "spaceDelimited": "ssv"}.get(style, "csv")
 
 
 def _normalised_path(path: str) -> str:
@@ -224,8 +243,7 @@ class _Converter:
                 out[field] = schema[field]
         out.setdefault("type", "string")
         if out["type"] == "array":
-            explode = param.get("explode", param.get("style", "form") == "form")
-            out["collectionFormat"] = "multi" if explode and location == "query" else "csv"
+            out["collectionFormat"] = collection_format(param)
             out.setdefault("items", {"type": "string"})
         return out
 

@@ -44,6 +44,7 @@ from bravado_core.exception import MatchingResponseNotFound
 from esi.app_settings import app_settings
 from esi.errors import IncompleteResponseError, ResponseContentError
 from esi.http.cache import is_json_media_type
+from esi.query import join_nested_arrays
 from esi.spec import PreparedSpec, resource_key
 from esi.unmarshal import converter_for_operation, handle_response
 
@@ -317,6 +318,7 @@ class EsiFuture(_Unmarshal):
             "timeout": options.get("timeout", app_settings.ESI_REQUESTS_READ_TIMEOUT),
         }
         construct_params(operation, request, kwargs)
+        join_nested_arrays(operation, request, kwargs)  # bravado writes inner arrays as "[1, 2]"
         return request
 
     def _send(self, request: dict[str, Any], request_config: RequestConfig) -> HttpFuture:

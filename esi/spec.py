@@ -337,9 +337,14 @@ def _plan(request: SpecRequest) -> _Plan:
                 raise SpecError(f"spec file {path} is not JSON: {exc}") from exc
             if isinstance(spec, dict) and str(spec.get("openapi", "")).startswith("3."):
                 from esi import openapi
+                from spec_snapshots.store import validate_spec
 
+                try:  # the OpenAPI input is checked: its conversion keeps oneOf, which Swagger 2.0 lacks
+                    validate_spec(spec)
+                except SnapshotError as exc:
+                    raise SpecError(f"spec file {path} is refused: {exc}") from exc
                 swagger = openapi.convert(spec)
-                return swagger, True, {}, openapi.operation_aliases(swagger)
+                return swagger, False, {}, openapi.operation_aliases(swagger)
             if not isinstance(spec, dict) or str(spec.get("swagger", "")) != "2.0":
                 raise SpecError(f"spec file {path} is not a Swagger 2.0 or OpenAPI 3 spec")
             return spec, True, {}, {}

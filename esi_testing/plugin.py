@@ -92,8 +92,8 @@ def _esi_cache_in_a_temporary_directory() -> Iterator[Path]:
 
     A test never writes the user's ``~/.cache/django-esi``: built specs and
     fetched route specs go to a directory removed at exit (the setting
-    ``ESI_SPEC_CACHE_DIR`` when Django is configured, the environment
-    variable of the same name otherwise).
+    ``ESI_SPEC_CACHE_DIR``, unless it is ``False``, and the environment
+    variable of the same name).
     """
     from esi_testing.fake.faked import temporary_cache_dir
 
@@ -103,9 +103,11 @@ def _esi_cache_in_a_temporary_directory() -> Iterator[Path]:
         os.environ["ESI_SPEC_CACHE_DIR"] = str(directory)
         stack.callback(_restore_env, "ESI_SPEC_CACHE_DIR", previous)
         if _django_configured():
+            from django.conf import settings
             from django.test import override_settings
 
-            stack.enter_context(override_settings(ESI_SPEC_CACHE_DIR=str(directory)))
+            if getattr(settings, "ESI_SPEC_CACHE_DIR", None) is not False:  # False writes nothing
+                stack.enter_context(override_settings(ESI_SPEC_CACHE_DIR=str(directory)))
         yield directory
 
 

@@ -18,6 +18,7 @@ Public API::
     spec_snapshots.get(route="latest")                  # newest for a route
     spec_snapshots.get(compatibility_date="2025-12-16")
     spec_snapshots.get(compatibility_date="newest")
+    spec_snapshots.pinned("latest@0.8.4")              # an older latest, by info.version
     spec_snapshots.resolve("v3", offline=True)         # real, else fetched once, else derived
     snapshot.load()        # the spec as a dict
     snapshot.read_bytes()  # the original bytes (sha256 matches the manifest)
@@ -57,6 +58,7 @@ __all__ = [
     "manifest",
     "newest",
     "path_inside",
+    "pinned",
     "read_spec_bytes",
     "resolve",
     "snapshot_dirs",
@@ -407,6 +409,45 @@ def newest(
         raise SnapshotNotFound(f"no snapshot of route {route!r} in {_dirs_text(dirs)}")
     order = {id(s): i for i, s in enumerate(candidates)}
     return max(candidates, key=lambda s: (not s.derived, _version_key(s.version), -order[id(s)]))
+
+
+def pinned(ref: str, dirs: Iterable[str | os.PathLike[str]] | None = None) -> Snapshot | None:
+    """Return the real snapshot that ``ref`` pins, or None when ``ref`` pins none.
+
+    ``ref`` pins a snapshot as ``route@info.version`` (``latest@0.8.4``, to
+    choose an older ``latest`` than the newest) or as its key (the ``KEY``
+    column of ``python -m spec_snapshots list``, e.g. ``swagger2/latest/0.8.4``).
+    Raise :class:`SnapshotNotFound` naming the known versions or keys,
+    :class:`SnapshotError` when ``route@version`` names specs of different
+    content (ESI served some versions twice: choose one by its key), and
+    ValueError for a malformed ``route@version``.
+    """
+    if "@" in ref:
+        route, _, version = ref.partition("@")
+        if not _ROUTE_RE.match(route) or not _VERSION_RE.match(version):
+            raise ValueError(f"a pinned version is route@info.version (latest@0.8.4), not {ref!r}")
+        same_route = [s for s in list_snapshots(dirs) if s.route == route and not s.derived]
+        matches = [s for s in same_route if s.version == version]
+        if not matches:
+            known = sorted({s.version for s in same_route}, key=_version_key)
+            raise SnapshotNotFound(
+                f"no snapshot of {ref} in {_dirs_text(dirs)}; known versions of {route}: {', '.join(known) or 'none'}"
+            )
+        distinct = {s.sha256: s for s in reversed(matches)}  # the first found of each content
+        if len(distinct) > 1:
+            keys = ", ".join(sorted(s.key for s in distinct.values()))
+            raise SnapshotError(
+                f"{ref} names {len(distinct)} snapshots of different content: {keys}; give a key"
+            )
+        return matches[0]
+    if "/" in ref:
+        snaps = list_snapshots(dirs)
+        for snap in snaps:
+            if snap.key == ref:
+                return snap
+        keys = ", ".join(sorted({s.key for s in snaps})[:30])
+        raise SnapshotNotFound(f"no snapshot with key {ref!r} in {_dirs_text(dirs)}; known keys: {keys}")
+    return None
 
 
 def get(

@@ -26,6 +26,7 @@ from . import (
     describe_spec,
     get,
     list_snapshots,
+    pinned,
     read_spec_bytes,
 )
 from .derive import derive_report, derive_route
@@ -92,7 +93,9 @@ def _find(ref: str, dirs: list[Path]) -> tuple[str, dict[str, Any]]:
     if path.is_file():
         return str(path), _read_file(path)[1]
     try:
-        if _DATE_RE.match(ref) or ref == "newest":
+        if "@" in ref:
+            snap = pinned(ref, dirs) or get(route=ref, dirs=dirs)
+        elif _DATE_RE.match(ref) or ref == "newest":
             snap = get(compatibility_date=ref, dirs=dirs)
         elif _ROUTE_RE.match(ref):
             snap = get(route=ref, dirs=dirs)
@@ -159,12 +162,14 @@ def cmd_list(args: argparse.Namespace, out: Output) -> int:
             s.label,
             s.version,
             _source_text(s),
+            s.sha256[:12],
             "yes" if s.derived else "no",
             "bundled" if s.bundled else str(s.directory),
         ]
         for s in snaps
     ]
-    out.write(_table(rows, ["KEY", "FORMAT", "ROUTE/DATE", "VERSION", "SOURCE", "DERIVED", "DIRECTORY"]))
+    header = ["KEY", "FORMAT", "ROUTE/DATE", "VERSION", "SOURCE", "SHA256", "DERIVED", "DIRECTORY"]
+    out.write(_table(rows, header))
     return 0
 
 

@@ -32,6 +32,7 @@ from . import (
     _configured_dirs,
     _dirs_text,
     newest,
+    pinned,
 )
 from .derive import derive_route, iter_operations
 from .fetch import DEFAULT_API_URL, SnapshotFetchError, fetch_expected, fetched_source, route_url
@@ -204,23 +205,32 @@ def resolve(
     session: requests.Session | None = None,
     cache_dir: PathLike | None | bool = None,
 ) -> Snapshot:
-    """Return the snapshot of a Swagger ``route`` (``latest``, ``legacy``, ``dev``, ``vN``).
+    """Return the snapshot of a Swagger ``route`` (``latest``, ``legacy``, ``dev``, ``vN``, ``_latest``).
 
     A real snapshot in ``dirs`` (default: the configured snapshot directories),
     the cache directory or the bundled one wins. Else, unless ``offline``,
-    download the route's spec once from ``api_url`` and keep it; else derive it
-    from the newest real ``latest`` and warn with :class:`SpecDerivedWarning`.
+    download the route's spec once from ``api_url`` and keep it; else (or when
+    the download fails) derive it from the newest real ``latest`` and warn with
+    :class:`SpecDerivedWarning`. ``_latest`` (no basePath, the version in every
+    path) cannot be derived. ``route`` may also pin one snapshot,
+    ``latest@0.8.4`` or a snapshot key (see :func:`~spec_snapshots.pinned`).
     ``cache_dir`` is django-esi's cache directory, read like the setting
     ``ESI_SPEC_CACHE_DIR`` (see :func:`default_cache_dir`): fetched specs go
     to its ``snapshots`` folder when no user snapshot directory is set.
 
-    Raise :class:`~spec_snapshots.fetch.SnapshotFetchError` (naming URL and
-    status) when the download fails, :class:`~spec_snapshots.SnapshotNotFound`
-    when offline and nothing can be derived.
+    Raise :class:`~spec_snapshots.SnapshotNotFound` when nothing is found and
+    nothing can be derived (the message says why the download failed, if it did).
     """
-    if not _ROUTE_RE.match(route) or route in ("_latest", "meta"):
-        raise ValueError(f"route must be latest, legacy, dev or vN (v1, v2, ...), not {route!r}")
     searched = search_dirs(dirs, cache_dir)
+    chosen = pinned(route, searched) if "@" in route or "/" in route else None
+    if chosen is not None:
+        if chosen.format != "swagger2" or chosen.route in (None, "meta"):
+            raise ValueError(f"{route!r} is {chosen.format} {chosen.label}, not a Swagger route spec")
+        return chosen
+    if not _ROUTE_RE.match(route) or route == "meta":
+        raise ValueError(
+            f"route must be latest, legacy, dev, vN (v1, v2, ...), _latest or a pinned route@version, not {route!r}"
+        )
     found = _newest_real(route, searched)
     if found is not None:
         return found
@@ -243,6 +253,13 @@ def resolve(
                 if target is None and fetched.source["kind"] == "live":  # a fake's spec is never kept
                     _fetched[fetch_key] = fetched
                 return fetched
+    if route == "_latest":
+        raise SnapshotNotFound(
+            f"no '_latest' snapshot in {_dirs_text(searched)}"
+            + ("" if why == "offline" else f" ({why})")
+            + ": _latest cannot be derived; import a copy of ESI's /_latest/swagger.json with "
+            "`python -m spec_snapshots import FILE --dir DIR` (DIR in ESI_SPEC_SNAPSHOT_DIRS)"
+        )
     latest = _newest_real("latest", searched)
     if latest is None:
         raise SnapshotNotFound(

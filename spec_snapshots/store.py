@@ -41,7 +41,9 @@ def write_snapshot(
     The bytes are kept gzip-compressed (``mtime`` 0, so the file is
     reproducible) at ``<format>/<route or date>/<version>.json.gz``; the manifest
     entry records the sha256 of the original bytes and ``source``. An entry
-    with the same key is replaced. Raise :class:`SnapshotError` with the reason
+    with the same key and content is replaced; a spec of the same format,
+    route or date and version but other content is kept beside it, under the
+    key ``<key>+<first 12 hex digits of its sha256>``. Raise :class:`SnapshotError` with the reason
     when ``raw`` is not an ESI spec.
     """
     try:
@@ -52,7 +54,13 @@ def write_snapshot(
     label = meta["route"] or meta["compatibility_date"]
     suffix = "-derived" if derived else ""
     key = f"{meta['format']}/{label}/{meta['version']}{suffix}"
+    digest = hashlib.sha256(raw).hexdigest()
     directory = Path(directory)
+    doc = manifest(directory)
+    taken = {e["key"]: e.get("sha256") for e in doc.get("snapshots", [])}
+    if taken.get(key, digest) != digest:
+        # ESI served some versions twice with different content: keep both, apart.
+        key = f"{key}+{digest[:12]}"
     rel = Path(f"{key}.json.gz")
     # describe_spec checked each part against a strict pattern; this holds even if one slips.
     target = path_inside(directory, rel)
@@ -64,12 +72,11 @@ def write_snapshot(
         "compatibility_date": meta["compatibility_date"],
         "version": meta["version"],
         "file": rel.as_posix(),
-        "sha256": hashlib.sha256(raw).hexdigest(),
+        "sha256": digest,
         "source": source,
         "retrieved": retrieved or date.today().isoformat(),
         "derived": derived,
     }
-    doc = manifest(directory)
     doc.setdefault("snapshots", [])
     doc["snapshots"] = [e for e in doc["snapshots"] if e["key"] != key] + [entry]
     doc["snapshots"].sort(key=lambda e: e["key"])

@@ -52,13 +52,24 @@ def test_list_shows_bundled_and_user_snapshots(shared_specs, tmp_path):
     code, out, _ = run("list", "--dir", tmp_path)
     assert code == 0
     header, *rows = out.splitlines()
-    assert header.split() == ["KEY", "FORMAT", "ROUTE/DATE", "VERSION", "SOURCE", "DERIVED", "DIRECTORY"]
+    assert header.split() == [
+        "KEY",
+        "FORMAT",
+        "ROUTE/DATE",
+        "VERSION",
+        "SOURCE",
+        "SHA256",
+        "DERIVED",
+        "DIRECTORY",
+    ]
+    sha = hashlib.sha256((shared_specs / V3).read_bytes()).hexdigest()
     assert rows[0].split() == [
         "swagger2/v3/1.30",
         "swagger2",
         "v3",
         "1.30",
         "mock-esi",
+        sha[:12],
         "no",
         str(tmp_path.resolve()),
     ]

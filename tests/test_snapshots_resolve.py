@@ -145,9 +145,15 @@ def test_fetched_non_spec_is_refused_with_the_reason(tmp_path):
         spec_snapshots.resolve("v5", offline=False, dirs=[tmp_path])
 
 
-@pytest.mark.parametrize("route", ["v", "meta", "_latest", "latest/../x", ""])
+@pytest.mark.parametrize("route", ["v", "meta", "", "latest\n", "v１"])
 def test_bad_route_is_refused(route):
     with pytest.raises(ValueError, match="route must be"):
+        spec_snapshots.resolve(route, offline=True, dirs=[])
+
+
+@pytest.mark.parametrize("route", ["latest/../x", "latest@../x", "@1.0"])
+def test_a_malformed_pin_is_refused(route):
+    with pytest.raises((ValueError, LookupError), match="pinned version|no snapshot with key"):
         spec_snapshots.resolve(route, offline=True, dirs=[])
 
 
@@ -210,6 +216,7 @@ def test_public_names_are_pinned():
         "manifest",
         "newest",
         "path_inside",
+        "pinned",
         "read_spec_bytes",
         "resolve",
         "snapshot_dirs",

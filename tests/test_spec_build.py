@@ -86,7 +86,7 @@ def test_disk_cache_off_and_default_dir(settings, monkeypatch, tmp_path):
     assert spec_cache_dir() == tmp_path / "django-esi"
 
 
-def test_snapshots_are_built_without_validation_and_spec_files_with_it(disk_cache, count_builds, tmp_path):
+def test_snapshots_are_built_without_validation_and_spec_files_with_it(count_builds, tmp_path):
     esi_spec.clear_memory_cache()
     get_spec(SpecRequest())
     assert count_builds[-1]["config"]["validate_swagger_spec"] is False

@@ -114,8 +114,11 @@ def test_a_failed_download_derives_and_says_why(no_user_dirs, tmp_path):
     assert files_under(tmp_path) == []
 
 
+@override_settings(ESI_SPEC_CACHE_DIR=None)
 def test_the_fake_points_the_spec_cache_at_a_temporary_directory():
     fake = FakeESI(mode="inprocess")
+    with override_settings(ESI_SPEC_CACHE_DIR=False), fake.override_settings() as values:
+        assert "ESI_SPEC_CACHE_DIR" not in values  # no disk cache stays no disk cache
     with fake.override_settings() as values:
         cache = Path(values["ESI_SPEC_CACHE_DIR"])
     assert cache.is_relative_to(Path(tempfile.gettempdir()).resolve()) and cache.is_dir()

@@ -286,10 +286,13 @@ class FakeESI(Switchable):
     @contextmanager
     def override_settings(self) -> Iterator[dict[str, Any]]:
         """Point django-esi at this fake for the ``with`` block (Django's ``override_settings``)."""
+        from django.conf import settings
         from django.test import override_settings
 
         # A test never writes the user's cache (the fake's own specs are never stored anyway).
-        values = {**self.settings(), "ESI_SPEC_CACHE_DIR": str(temporary_cache_dir())}
+        values = self.settings()
+        if getattr(settings, "ESI_SPEC_CACHE_DIR", None) is not False:  # False writes nothing
+            values["ESI_SPEC_CACHE_DIR"] = str(temporary_cache_dir())
         with override_settings(**values):
             yield values
 

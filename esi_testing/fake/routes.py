@@ -37,6 +37,7 @@ from urllib.parse import unquote
 
 import esi  # noqa: F401  (imported first, it defers rfc3987_syntax: most of jsonschema's import time)
 import spec_snapshots
+from esi.openapi import collection_format
 
 __all__ = [
     "ESI_LANGUAGES",
@@ -135,9 +136,11 @@ class Param:
         if isinstance(kind, list):
             kind = next((k for k in kind if k != "null"), None)
         if kind == "array":
-            separator = {"ssv": " ", "tsv": "\t", "pipes": "|"}.get(self.collection_format, ",")
-            items = raw if isinstance(raw, list) else [p for p in str(raw).split(separator) if p != ""]
-            item = Param(self.name, self.location, False, self.schema.get("items") or {})
+            items = raw if isinstance(raw, list) else _split(str(raw), self.collection_format)
+            item_schema = self.schema.get("items") or {}
+            # An item may be an array with its own format: connections=1|2,3|4.
+            item_format = str(item_schema.get("collectionFormat", "csv"))
+            item = Param(self.name, self.location, False, item_schema, item_format)
             return [item.coerce(i) for i in items]
         text = str(raw)
         try:
@@ -152,6 +155,15 @@ class Param:
                 return text.lower() == "true"
             raise ValueError(f"Invalid {self.name}: {text!r} is not a valid boolean")
         return text
+
+
+def _split(text: str, collection_format: str) -> list[str]:
+    """Return the items of one array value written in ``collection_format``.
+
+    A single value of a ``multi`` parameter is read as ``csv``, as ESI reads it.
+    """
+    separator = {"ssv": " ", "tsv": "\t", "pipes": "|"}.get(collection_format, ",")
+    return [p for p in text.split(separator) if p != ""]
 
 
 @dataclass(frozen=True, eq=False)
@@ -370,7 +382,9 @@ class RouteTable:
             location=location,
             required=bool(p.get("required")) or location == "path",
             schema=schema,
-            collection_format=str(p.get("collectionFormat", "csv")),
+            collection_format=(
+                collection_format(p) if self.format == "openapi3" else str(p.get("collectionFormat", "csv"))
+            ),
         )
 
     def _success(self, op: Mapping[str, Any]) -> tuple[int, Mapping[str, Any] | None, set[str]]:
