@@ -189,6 +189,15 @@ SETTINGS: tuple[Setting, ...] = (
         "Client",
     ),
     Setting(
+        "ESI_PAGES_CONSISTENCY_RETRIES",
+        2,
+        "How many times ``results()`` fetches again the pages that come from "
+        "another generation of the listing than the newest page (``Last-Modified``, "
+        "``Expires`` or ``X-Pages`` differ) before it raises "
+        ":class:`esi.errors.IncompleteResponseError`. 0: check, never refetch.",
+        "Client",
+    ),
+    Setting(
         "ESI_CONNECTION_ERROR_MAX_RETRIES",
         3,
         "Retries after a connection error or timeout.",

@@ -44,6 +44,7 @@ from bravado_core.exception import MatchingResponseNotFound
 from esi.app_settings import app_settings
 from esi.errors import IncompleteResponseError, ResponseContentError
 from esi.http.cache import is_json_media_type
+from esi.pages import Generation, describe, stragglers
 from esi.query import join_nested_arrays
 from esi.spec import PreparedSpec, resource_key
 from esi.unmarshal import converter_for_operation, handle_response
@@ -331,11 +332,19 @@ class EsiFuture(_Unmarshal):
         sent = self._context.http_client.request(request, operation=self._op, request_config=request_config)
         return _Unmarshal(sent.future, sent.response_adapter, sent.operation, sent.request_config)
 
-    def _fetch(self, overrides: dict[str, Any], timeout: float | None = None) -> tuple[Any, Any]:
-        """Send one request; return ``(data, response)``."""
+    def _fetch(
+        self, overrides: dict[str, Any], timeout: float | None = None, *, refetch: bool = False
+    ) -> tuple[Any, Any]:
+        """Send one request; return ``(data, response)``.
+
+        ``refetch`` asks past a fresh cached copy (``Cache-Control: no-cache``:
+        a cached copy with an ETag is revalidated, not served).
+        """
         config = RequestConfig(self._request_options, also_return_response_default=True)
         config.also_return_response = True
         request = self._request_for(overrides)
+        if refetch:
+            request = {**request, "headers": {**request["headers"], "Cache-Control": "no-cache"}}
         data, response = HttpFuture.result(self._send(request, config), timeout=timeout)  # type: ignore[misc, attr-defined]
         return data, response
 
@@ -381,7 +390,11 @@ class EsiFuture(_Unmarshal):
         """Return every page (``X-Pages``), concatenated in page order.
 
         Pages 2..N are fetched concurrently by at most ``ESI_PAGES_MAX_WORKERS``
-        threads. With ``also_return_response`` the response is the last page's.
+        threads. Every page must come from the same generation of the listing
+        (:mod:`esi.pages`); the pages that do not are fetched again, at most
+        ``ESI_PAGES_CONSISTENCY_RETRIES`` times, and when no consistent snapshot
+        comes of it :class:`~esi.errors.IncompleteResponseError` says which pages
+        disagreed. With ``also_return_response`` the response is the last page's.
         """
         overrides, timeout = self._split(kwargs)
         if self._op.op_spec.get("x-pagination") == "cursor":
@@ -393,13 +406,56 @@ class EsiFuture(_Unmarshal):
         pages = self._page_count(response.headers.get("X-Pages"))
         if pages <= 1 or not isinstance(data, list):
             return self._answer(data, response)
-        rest = _map_concurrently(
-            lambda page: self._fetch({**overrides, "page": page}, timeout), range(2, pages + 1)
-        )
-        combined = list(data)
-        for page_data, _ in rest:
-            combined.extend(page_data)
-        return self._answer(combined, rest[-1][1])
+        first = (data, response, Generation.of(response.headers))
+        numbers = range(2, pages + 1)
+        fetched = {
+            1: first,
+            **dict(zip(numbers, _map_concurrently(self._page(overrides, timeout), numbers), strict=True)),
+        }
+        fetched = self._one_generation(fetched, overrides, timeout)
+        combined: list[Any] = []
+        for number in sorted(fetched):
+            combined.extend(fetched[number][0])
+        return self._answer(combined, fetched[max(fetched)][1])
+
+    def _page(
+        self, overrides: dict[str, Any], timeout: float | None, refetch: bool = False
+    ) -> Callable[[int], tuple[Any, Any, Generation]]:
+        """Return a function fetching one page: its data, response and generation (taken on arrival)."""
+
+        def fetch(number: int) -> tuple[Any, Any, Generation]:
+            data, response = self._fetch({**overrides, "page": number}, timeout, refetch=refetch)
+            return data, response, Generation.of(response.headers)
+
+        return fetch
+
+    def _one_generation(
+        self,
+        fetched: dict[int, tuple[Any, Any, Generation]],
+        overrides: dict[str, Any],
+        timeout: float | None,
+    ) -> dict[int, tuple[Any, Any, Generation]]:
+        """Return the pages once all come from the newest generation, refetching the others."""
+        retries = max(0, int(app_settings.ESI_PAGES_CONSISTENCY_RETRIES))
+        for attempt in range(retries + 1):
+            generations = {n: page[2] for n, page in fetched.items()}
+            newest, behind = stragglers(generations)
+            count = self._page_count(newest.x_pages)
+            # The newest generation decides how many pages the listing has.
+            fetched = {n: page for n, page in fetched.items() if n <= count}
+            wanted = sorted({n for n in behind if n <= count} | set(range(1, count + 1)).difference(fetched))
+            if not wanted:
+                return fetched
+            if attempt == retries:
+                raise IncompleteResponseError(
+                    f"{self._op.operation_id}: no consistent snapshot of the listing after {retries} "
+                    f"refetches (ESI_PAGES_CONSISTENCY_RETRIES): {'page' if len(wanted) == 1 else 'pages'} "
+                    f"{', '.join(map(str, wanted))} disagree with the newest generation (or are missing "
+                    f"from it); {describe(generations)}"
+                )
+            again = _map_concurrently(self._page(overrides, timeout, refetch=True), wanted)
+            fetched.update(zip(wanted, again, strict=True))
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def _page_count(self, x_pages: str | None) -> int:
         """Return the pages ``X-Pages`` announces (none: 1); raise when it cannot be trusted.

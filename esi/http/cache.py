@@ -29,7 +29,14 @@ from esi.app_settings import app_settings
 
 from .store import cache_get, cache_set, hashed_key
 
-__all__ = ["CachedResponse", "ResponseCache", "cache_key", "freshness_lifetime", "is_json_media_type"]
+__all__ = [
+    "CachedResponse",
+    "ResponseCache",
+    "cache_key",
+    "freshness_lifetime",
+    "is_json_media_type",
+    "parse_http_date",
+]
 
 #: Request headers that select a different representation of the same URL.
 VARY_HEADERS = ("Accept-Language", "X-Compatibility-Date", "X-Tenant")
@@ -47,7 +54,8 @@ def cache_key(method: str, url: str, headers: Any, identity: str, alias: str = "
     return hashed_key(alias, "response", *fields)
 
 
-def _http_date(value: str | None) -> float | None:
+def parse_http_date(value: str | None) -> float | None:
+    """Return an HTTP date (``Expires``, ``Date``) as a timestamp; None when absent or garbled."""
     if not value:
         return None
     try:
@@ -81,10 +89,10 @@ def freshness_lifetime(headers: Any, now: float) -> float | None:
     if "max-age" in directives:
         lifetime = _seconds(directives["max-age"])
     else:
-        expires = _http_date(headers.get("Expires"))
+        expires = parse_http_date(headers.get("Expires"))
         if expires is not None:
             # Measured against the server's Date when there is one, so our clock's skew does not matter.
-            date = _http_date(headers.get("Date"))
+            date = parse_http_date(headers.get("Date"))
             lifetime = expires - (date if date is not None else now)
     lifetime = min(lifetime, float(app_settings.ESI_CACHE_MAX_SECONDS))
     return max(0.0, lifetime - _seconds(headers.get("Age")))

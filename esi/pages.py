@@ -1,0 +1,100 @@
+"""Which cache generation a page of a listing belongs to, and whether the pages agree.
+
+ESI rebuilds a listing (a region's market orders, say) every few minutes, and
+each page is answered from whatever generation is current when it is asked for.
+Pages fetched across a rebuild mix two generations: orders go missing or come
+twice. ``results()`` (:mod:`esi.operations`) therefore checks that every page
+carries the same :class:`Generation` as the newest one, and refetches the others.
+
+Two pages belong to the same generation when their ``X-Pages`` and
+``Last-Modified`` are the same and their ``Expires`` differ by no more than the
+time between the two answers (their ``Date``): within one generation ESI's
+``Expires`` is fixed, while a server that computes it per answer as
+``Date + max-age`` moves it exactly as fast as time passes.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from esi.http.cache import parse_http_date
+
+__all__ = ["Generation", "describe", "stragglers"]
+
+#: HTTP dates have a resolution of one second.
+_DATE_RESOLUTION = 1.0
+
+
+@dataclass(frozen=True)
+class Generation:
+    """The generation headers of one page."""
+
+    last_modified: str | None
+    expires: str | None
+    x_pages: str | None
+    #: When the page was answered: its ``Date``, else when it arrived.
+    answered: float
+
+    @classmethod
+    def of(cls, headers: Mapping[str, Any], received: float | None = None) -> Generation:
+        """Return the generation of a response's headers."""
+
+        def header(name: str) -> str | None:
+            value = headers.get(name)
+            return str(value).strip() if value is not None else None
+
+        answered = parse_http_date(header("Date"))
+        if answered is None:
+            answered = time.time() if received is None else received
+        return cls(header("Last-Modified"), header("Expires"), header("X-Pages"), answered)
+
+    def newness(self) -> tuple[float, float]:
+        """Return a sort key: later ``Last-Modified``, then later ``Expires``, is newer."""
+        modified = parse_http_date(self.last_modified)
+        expires = parse_http_date(self.expires)
+        return (
+            float("-inf") if modified is None else modified,
+            float("-inf") if expires is None else expires,
+        )
+
+    def agrees(self, other: Generation) -> bool:
+        """Return True when both pages come from the same generation of the listing."""
+        if self.x_pages != other.x_pages or self.last_modified != other.last_modified:
+            return False
+        if self.expires == other.expires:
+            return True
+        mine, theirs = parse_http_date(self.expires), parse_http_date(other.expires)
+        if mine is None or theirs is None:
+            return False
+        return abs(mine - theirs) <= abs(self.answered - other.answered) + _DATE_RESOLUTION
+
+    def label(self) -> str:
+        """Return the headers for a message."""
+        return f"Last-Modified {self.last_modified}, Expires {self.expires}, X-Pages {self.x_pages}"
+
+
+def stragglers(generations: Mapping[int, Generation]) -> tuple[Generation, list[int]]:
+    """Return the newest generation and the pages (in order) that do not agree with it."""
+    newest = max(generations.values(), key=Generation.newness)
+    return newest, sorted(page for page, g in generations.items() if not g.agrees(newest))
+
+
+def describe(generations: Mapping[int, Generation]) -> str:
+    """Return which pages carry which generation, newest first: ``"pages 2, 3: ...; page 1: ..."``."""
+    groups: list[tuple[Generation, list[int]]] = []
+    for page in sorted(generations):
+        generation = generations[page]
+        for first, pages in groups:
+            if generation.agrees(first):
+                pages.append(page)
+                break
+        else:
+            groups.append((generation, [page]))
+    groups.sort(key=lambda group: group[0].newness(), reverse=True)
+    return "; ".join(
+        f"{'page' if len(pages) == 1 else 'pages'} {', '.join(map(str, pages))}: {first.label()}"
+        for first, pages in groups
+    )
