@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
@@ -216,15 +217,37 @@ def test_token_follows_its_user(fake_sso: FakeSSO) -> None:
     assert not Token.objects.filter(pk=token.pk).exists()
 
 
+#: What django-esi 8.4.0 leaves in django_migrations besides 2.x's first six.
+MIGRATIONS_OF_8X = (
+    "0007_fix_mysql_8_migration",
+    "0008_nullable_refresh_token",
+    "0009_set_old_tokens_to_sso_v1",
+    "0010_set_new_tokens_to_sso_v2",
+    "0011_add_token_indices",
+    "0012_fix_token_type_choices",
+    "0013_squashed_0012_fix_token_type_choices",
+)
+
+
+def test_the_migration_names_of_2x_to_10x_are_in_the_graph() -> None:
+    # Other apps' migrations depend on them: Alliance Auth 5 on ("esi", "0012_fix_token_type_choices").
+    from django.db.migrations.loader import MigrationLoader
+
+    graph = MigrationLoader(None, ignore_no_migrations=True).graph
+    for name in MIGRATIONS_OF_8X:
+        assert ("esi", name) in graph.nodes
+    assert graph.leaf_nodes("esi") == [("esi", "0007_sso_v2")]
+
+
 @pytest.mark.django_db(transaction=True)
-def test_a_database_migrated_by_2x_goes_straight_to_0007() -> None:
+def test_a_database_migrated_by_2x_migrates_and_keeps_its_tokens() -> None:
     from django.db import connection
     from django.db.migrations.executor import MigrationExecutor
     from django.db.migrations.recorder import MigrationRecorder
     from django.db.models import TextField
 
     squash = ("esi", "0001_initial_squashed_0006")
-    latest = ("esi", "0008_token_refresh_token_null")
+    latest = ("esi", "0007_sso_v2")
     executor = MigrationExecutor(connection)
     executor.migrate([squash])
     # what django-esi 2.0.4 leaves in django_migrations: its eight migrations, not our squash
@@ -232,8 +255,8 @@ def test_a_database_migrated_by_2x_goes_straight_to_0007() -> None:
     recorder.record_unapplied(*squash)
     for _, name in executor.loader.disk_migrations[squash].replaces:
         recorder.record_applied("esi", name)
-    recorder.record_applied("esi", "0007_fix_mysql_8_migration")
-    recorder.record_applied("esi", "0008_nullable_refresh_token")
+    for name in MIGRATIONS_OF_8X[:2]:
+        recorder.record_applied("esi", name)
     old_apps = executor.loader.project_state(squash).apps
     old_token_model = old_apps.get_model("esi", "Token")
     # ... and what its 0008 did: refresh_token may be NULL
@@ -255,7 +278,7 @@ def test_a_database_migrated_by_2x_goes_straight_to_0007() -> None:
     executor = MigrationExecutor(connection)
     assert squash in executor.loader.applied_migrations
     plan = executor.migration_plan([latest])
-    assert [(m.app_label, m.name) for m, _ in plan] == [("esi", "0007_sso_v2"), latest]
+    assert [m.name for m, _ in plan] == [*MIGRATIONS_OF_8X[2:], "0007_sso_v2"]  # 2.0.4 had 0007 and 0008
     executor.migrate([latest])
 
     token = Token.objects.get(pk=old_token.pk)
@@ -271,31 +294,56 @@ def test_a_database_migrated_by_2x_goes_straight_to_0007() -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_0008_lets_a_not_null_refresh_token_column_hold_null() -> None:
-    # a database that ran 0007_sso_v2 before it allowed NULL
-    import copy
-
+def test_a_database_migrated_by_8x_migrates_and_stores_tokens() -> None:
+    # An Alliance Auth 4 site's database (django-esi 8.4.0), built as 8.x's migrations leave it.
     from django.db import connection
     from django.db.migrations.executor import MigrationExecutor
+    from django.db.migrations.recorder import MigrationRecorder
+    from django.db.models import IntegerField
+
+    squash = ("esi", "0001_initial_squashed_0006")
+    latest = ("esi", "0007_sso_v2")
+    executor = MigrationExecutor(connection)
+    executor.migrate([squash])
+    recorder = MigrationRecorder(connection)
+    recorder.record_unapplied(*squash)
+    for _, name in (
+        *executor.loader.disk_migrations[squash].replaces,
+        *(("esi", n) for n in MIGRATIONS_OF_8X),
+    ):
+        recorder.record_applied("esi", name)
+    model = executor.loader.project_state(squash).apps.get_model("esi", "Token")
+
+    def as_8x(name: str, field: Any = None, **changes: Any) -> tuple[Any, Any]:
+        old = model._meta.get_field(name) if field is None else None
+        new = field or old.__class__(**{**old.deconstruct()[3], **changes})
+        new.set_attributes_from_name(name)
+        new.model = model
+        return old, new
+
+    with connection.schema_editor() as editor:
+        editor.alter_field(model, *as_8x("refresh_token", null=True))
+        for name in ("character_id", "character_name", "character_owner_hash"):  # 8.x's 0011
+            editor.alter_field(model, *as_8x(name, db_index=True))
+        # NOT NULL; Django drops the database default after adding the column
+        editor.add_field(model, as_8x("sso_version", IntegerField(default=2))[1])
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO esi_token (created, access_token, refresh_token, character_id, character_name, "
+            "token_type, character_owner_hash, sso_version) VALUES (%s, 'a', 'r', 2112000000, 'Eight', "
+            "'character', 'hash', 2)",
+            [timezone.now() - timedelta(hours=1)],
+        )
 
     executor = MigrationExecutor(connection)
-    executor.migrate([("esi", "0007_sso_v2")])
-    model = executor.loader.project_state(("esi", "0007_sso_v2")).apps.get_model("esi", "Token")
-    nullable = model._meta.get_field("refresh_token")
-    not_null = copy.copy(nullable)
-    not_null.null = False
-    with connection.schema_editor() as editor:
-        editor.alter_field(model, nullable, not_null)
+    plan = executor.migration_plan([latest])
+    assert [(m.app_label, m.name) for m, _ in plan] == [latest]
+    executor.migrate([latest])
 
-    def null_ok() -> bool:
-        with connection.cursor() as cursor:
-            columns = connection.introspection.get_table_description(cursor, "esi_token")
-        return next(c for c in columns if c.name == "refresh_token").null_ok
-
-    assert not null_ok()
-    MigrationExecutor(connection).migrate([("esi", "0008_token_refresh_token_null")])
-    assert null_ok()
-    Token.objects.create(character_id=1, character_name="No Refresh", access_token="x", refresh_token=None)
+    old_token = Token.objects.get(character_id=2112000000)
+    assert old_token.token_type == "Character" and old_token.expired and old_token.can_refresh
+    new = Token.objects.create(character_id=2**40, character_name="New", access_token="x", refresh_token=None)
+    assert Token.objects.filter(character_id=2**40).get() == new
 
 
 def test_get_esi_client_calls_esi_with_a_refreshed_token() -> None:

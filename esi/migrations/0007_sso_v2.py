@@ -6,6 +6,13 @@ read as expired and are refreshed on first use.
 ``refresh_token`` may be NULL first, as 2.x's own ``0008_nullable_refresh_token``
 made it: the operations after it rebuild the table on SQLite, which copies a
 2.x database's NULL refresh tokens only into a column that allows them.
+
+It comes after the names of 2.x-10.x's migrations ``0007``-``0013`` (empty
+here, see ``0007_fix_mysql_8_migration``). A database migrated by django-esi
+4.x-10.x is adopted first: its index on ``character_id`` is dropped (ours, of the same name, is
+created below), its ``sso_version`` column (NOT NULL, which our inserts leave
+out) gets the database default 2 (SQLite's rebuild drops the column instead),
+and its lower-case ``token_type`` values read as ours.
 """
 
 import datetime
@@ -23,12 +30,32 @@ def backfill_expiry(apps, schema_editor):
     )
 
 
+def adopt_8x_schema(apps, schema_editor):
+    Token = apps.get_model("esi", "Token")
+    table = Token._meta.db_table
+    connection = schema_editor.connection
+    quote = schema_editor.quote_name
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, table)
+        columns = {c.name for c in connection.introspection.get_table_description(cursor, table)}
+    for name, info in constraints.items():
+        if info["columns"] == ["character_id"] and info["index"] and not (info["unique"] or info["primary_key"]):
+            schema_editor.execute(schema_editor.sql_delete_index % {"table": quote(table), "name": quote(name)})
+    if "sso_version" in columns and connection.vendor in ("postgresql", "mysql"):
+        schema_editor.execute(f"ALTER TABLE {quote(table)} ALTER COLUMN {quote('sso_version')} SET DEFAULT 2")
+    tokens = Token.objects.using(connection.alias)
+    for kind in ("Character", "Corporation"):
+        tokens.filter(token_type=kind.lower()).update(token_type=kind)
+
+
 class Migration(migrations.Migration):
     dependencies = [
-        ("esi", "0001_initial_squashed_0006"),
+        # after the names of 2.x-10.x's migrations (see 0007_fix_mysql_8_migration)
+        ("esi", "0013_squashed_0012_fix_token_type_choices"),
     ]
 
     operations = [
+        migrations.RunPython(adopt_8x_schema, migrations.RunPython.noop),
         migrations.AlterField(
             model_name="token",
             name="refresh_token",

@@ -1,0 +1,18 @@
+"""A migration of django-esi 2.x-10.x by name only: there it lower-cased the ``token_type`` choices.
+
+The names of django-esi 2.x-10.x stay in the graph, in their order, so that the
+migrations of other apps that depend on them (Alliance Auth 5 depends on
+``0012_fix_token_type_choices``) resolve, and a database migrated by any of those
+releases has a consistent history here. What they changed, ``0007_sso_v2`` does
+(or adopts) for every database, so this one does nothing.
+"""
+
+from django.db import migrations
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("esi", "0011_add_token_indices"),
+    ]
+
+    operations = []
