@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 import pytest
@@ -34,6 +35,12 @@ BOUND = {
     "alliance_id": 99000001,
     "type_id": 587,
     "region_id": 10000002,
+}
+#: Bodies of the lookups, which answer 404 for ids that are no entity (as ESI does).
+LOOKUP_BODIES = {
+    "post_universe_names": [587, 30000142, CHARACTER_ID],
+    "post_universe_ids": ["Jita", "Rifter"],
+    "post_characters_affiliation": [CHARACTER_ID],
 }
 
 
@@ -57,7 +64,11 @@ def _request_for(route: Route, token: str) -> tuple[str, dict[str, str], bytes |
                 else str(value)
             )
         elif param.location == "body":
-            body = json.dumps(_value(route, param.name, param.schema)).encode()
+            value = LOOKUP_BODIES.get(route.key) or _value(route, param.name, param.schema)
+            schema = table.resolve(param.schema)
+            if route.key in LOOKUP_BODIES and schema.get("type") == "object":
+                value = {next(iter(schema["properties"])): value}  # the 2018 legacy wrapping
+            body = json.dumps(value).encode()
     headers = {"Content-Type": "application/json"}
     if table.compatibility_date:
         headers["X-Compatibility-Date"] = table.compatibility_date
@@ -67,7 +78,7 @@ def _request_for(route: Route, token: str) -> tuple[str, dict[str, str], bytes |
 
 
 def _value(route: Route, name: str, schema: dict) -> object:
-    return generate(schema, seed_for(route.key, name), resolve=route.table.resolve)
+    return generate(schema, seed_for(route.key, name), resolve=route.table.resolve, name=name)
 
 
 def _specs(shared: Path | None) -> list[tuple[str, object]]:
@@ -220,13 +231,15 @@ def test_every_get_of_every_swagger_spec_passes_the_client_with_the_data_pack(
     assert len(report) > 10
 
 
-def _client_arguments(operation: object) -> dict[str, object]:
-    spec = operation.swagger_spec  # type: ignore[attr-defined]
+def _client_arguments(operation: Any) -> dict[str, object]:
+    spec = operation.swagger_spec
     kwargs: dict[str, object] = {}
-    for name, param in operation.params.items():  # type: ignore[attr-defined]
+    for name, param in operation.params.items():
         if name in BOUND and param.location == "path":
             kwargs[name] = BOUND[name]
         elif param.location == "path" or param.required:
             raw = spec.deref(param.param_spec)
-            kwargs[name] = generate(raw, seed_for(operation.operation_id, name), resolve=spec.deref)  # type: ignore[attr-defined]
+            kwargs[name] = generate(
+                raw, seed_for(operation.operation_id, name), resolve=spec.deref, name=name
+            )
     return kwargs

@@ -148,7 +148,7 @@ def test_a_malformed_spec_is_refused_with_the_reason() -> None:
 
 
 def test_public_names_of_the_fake_esi_modules() -> None:
-    from esi_testing.fake import app, backend, datapack, generate, routes
+    from esi_testing.fake import app, backend, datapack, generate, lookups, routes, shaping, universe
 
     assert app.__all__ == ["ERROR_LIMITED", "FakeESIApp", "make_app"]
     assert backend.__all__ == ["DEFAULT_DATA", "FakeBackend", "Fault", "JournalEntry", "TokenRejected"]
@@ -163,7 +163,10 @@ def test_public_names_of_the_fake_esi_modules() -> None:
         "operation_key",
         "snake_case",
     ]
-    assert generate.__all__ == ["generate", "seed_for"]
+    assert generate.__all__ == ["ID_KINDS", "generate", "merge_all_of", "seed_for", "type_of"]
+    assert shaping.__all__ == ["nearest_enum", "shape"]
+    assert universe.__all__ == ["CATEGORIES", "ID_RANGES", "Universe", "kind_of", "spell", "unspell"]
+    assert lookups.__all__ == ["LOOKUPS", "NotFound", "lookup"]
     assert datapack.__all__ == [
         "NON_DATA_PARAMS",
         "DataPack",
@@ -175,5 +178,5 @@ def test_public_names_of_the_fake_esi_modules() -> None:
         "page_of",
         "read_records",
     ]
-    for module in (app, backend, datapack, generate, routes):
+    for module in (app, backend, datapack, generate, lookups, routes, shaping, universe):
         assert all(hasattr(module, name) for name in module.__all__)

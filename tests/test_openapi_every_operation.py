@@ -31,6 +31,8 @@ from esi.http.store import clear_state
 from esi.spec import clear_memory_cache
 from esi_testing import FakeESI
 from esi_testing.fake.generate import generate, seed_for
+from esi_testing.fake.routes import operation_key
+from tests.test_fake_every_operation import LOOKUP_BODIES
 
 DATES = ("2020-01-01", "2025-08-26", "2025-12-16", "2026-05-19", "2026-08-04")
 CHARACTER_ID = 90000001  # a character of the default data pack
@@ -104,16 +106,24 @@ def _arguments(proof: Proof, operation: Any) -> dict[str, Any]:
     for name, param in operation.params.items():
         if name in proof.bound and param.location == "path":
             kwargs[name] = proof.bound[name]
+        elif param.location == "body" and _key(operation) in LOOKUP_BODIES:
+            kwargs[name] = LOOKUP_BODIES[_key(operation)]
         elif param.location == "path" or param.required:
             raw = spec.deref(param.param_spec)
             schema = raw.get("schema", raw) if param.location == "body" else raw
-            kwargs[name] = generate(schema, seed_for(operation.operation_id, name), resolve=spec.deref)
+            kwargs[name] = generate(
+                schema, seed_for(operation.operation_id, name), resolve=spec.deref, name=name
+            )
     scopes = tuple(
         sorted({s for req in operation.op_spec.get("security") or [] for v in req.values() for s in v})
     )
     if scopes:
         kwargs["token"] = proof.token(scopes)
     return kwargs
+
+
+def _key(operation: Any) -> str:
+    return operation_key(operation.http_method, operation.path_name)
 
 
 def _success_status(operation: Any) -> int:

@@ -101,6 +101,70 @@ TYPES = {
 }
 
 JITA_STATION, JITA_SYSTEM, THE_FORGE = 60003760, 30000142, 10000002
+KIMOTORO, PERIMETER = 20000020, 30000144
+
+# The market hub the orders and assets sit in, so names and links resolve from the pack.
+GEOGRAPHY = [
+    (
+        "get_universe_regions_region_id",
+        {"region_id": THE_FORGE},
+        {"region_id": THE_FORGE, "name": "The Forge", "constellations": [KIMOTORO], "description": ""},
+    ),
+    (
+        "get_universe_constellations_constellation_id",
+        {"constellation_id": KIMOTORO},
+        {
+            "constellation_id": KIMOTORO,
+            "name": "Kimotoro",
+            "region_id": THE_FORGE,
+            "systems": [JITA_SYSTEM, PERIMETER],
+            "position": {"x": 0.0, "y": 0.0, "z": 0.0},
+        },
+    ),
+    (
+        "get_universe_systems_system_id",
+        {"system_id": JITA_SYSTEM},
+        {
+            "system_id": JITA_SYSTEM,
+            "name": "Jita",
+            "constellation_id": KIMOTORO,
+            "security_status": 0.9459131360054016,
+            "security_class": "B",
+            "stations": [JITA_STATION],
+            "position": {"x": 0.0, "y": 0.0, "z": 0.0},
+        },
+    ),
+    (
+        "get_universe_systems_system_id",
+        {"system_id": PERIMETER},
+        {
+            "system_id": PERIMETER,
+            "name": "Perimeter",
+            "constellation_id": KIMOTORO,
+            "security_status": 0.9,
+            "stations": [],
+            "position": {"x": 0.0, "y": 0.0, "z": 0.0},
+        },
+    ),
+    (
+        "get_universe_stations_station_id",
+        {"station_id": JITA_STATION},
+        {
+            "station_id": JITA_STATION,
+            "name": "Jita IV - Moon 4 - Caldari Navy Assembly Plant",
+            "system_id": JITA_SYSTEM,
+            "owner": 1000035,
+            "race_id": 1,
+            "type_id": 1531,
+            "reprocessing_efficiency": 0.5,
+            "reprocessing_stations_take": 0.05,
+            "max_dockable_ship_volume": 50000000.0,
+            "office_rental_cost": 10000.0,
+            "services": ["market", "repair-facilities", "reprocessing-plant"],
+            "position": {"x": 0.0, "y": 0.0, "z": 0.0},
+        },
+    ),
+]
 ORDER_COUNT = 2500  # three pages of 1000
 
 
@@ -190,6 +254,8 @@ def build() -> DataPack:
                     },
                 }
             )
+    for operation, params, body in GEOGRAPHY:
+        pack.add({"operation": operation, "params": params, "body": body})
     pack.add(
         {
             "operation": "get_markets_region_id_orders",

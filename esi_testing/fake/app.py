@@ -362,6 +362,9 @@ class FakeESIApp:
             dates = sorted({t.compatibility_date for t in self.backend.tables if t.compatibility_date})
             return route.success_status, {"compatibility_dates": dates}, {}, "generated"
         hints = {k: v for k, v in data_params.items() if k != "body"}
+        answered = self.backend.answer(route, data_params, language, hints)
+        if answered is not None:
+            return answered[0], answered[1], {}, "universe"
         body = self.backend.generated(route, data_params, language, hints)
         return route.success_status, body, {}, "generated"
 

@@ -22,6 +22,7 @@ claim (a list or one string) and reads the character from ``sub``
 
 from __future__ import annotations
 
+import copy
 import fnmatch
 import json
 import random
@@ -37,8 +38,10 @@ from urllib.parse import parse_qs, urlsplit
 import spec_snapshots
 from esi_testing.fake.datapack import NON_DATA_PARAMS, DataPack, Record, normalise_language
 from esi_testing.fake.generate import generate, seed_for
+from esi_testing.fake.lookups import NotFound, lookup
 from esi_testing.fake.routes import Route, RouteNotFound, RouteTable
 from esi_testing.fake.shaping import shape
+from esi_testing.fake.universe import Universe
 
 __all__ = [
     "DEFAULT_DATA",
@@ -134,7 +137,7 @@ class JournalEntry:
     operation: str | None = None
     snapshot: str | None = None
     character_id: int | None = None
-    source: str | None = None  # recorded, generated, fault, error, control
+    source: str | None = None  # recorded, universe, generated, fault, error, control
 
     def to_dict(self) -> dict[str, Any]:
         """Return the entry's JSON form."""
@@ -207,6 +210,8 @@ class FakeBackend:
         # (id of a recorded body, id of a schema) -> (that body, the body shaped for the schema)
         self._shaped: dict[tuple[int, int], tuple[Any, Any]] = {}
         self._journal: deque[JournalEntry] = deque(maxlen=journal_size)
+        #: The entities behind every operation: the data pack's, then generated from their id.
+        self.universe = Universe(lambda: self.data, seed)
         self.reset()
 
     def __repr__(self) -> str:
@@ -354,7 +359,32 @@ class FakeBackend:
             self._generated[key] = body
         return body
 
-    def shaped(self, route: Route, body: Any, headers: Mapping[str, str] | None = None) -> Any:
+    def answer(
+        self, route: Route, params: Mapping[str, Any], language: str | None, hints: Mapping[str, Any]
+    ) -> tuple[int, Any] | None:
+        """Return (status, body) of a request the universe answers, or None (generate it).
+
+        Entities by id, ``/universe/names``, ``/universe/ids``, affiliation,
+        members, an alliance's corporations; market orders and assets generated
+        and linked to the universe. An id that is not an entity of its kind: 404.
+        """
+        try:
+            body = lookup(
+                self.universe,
+                route.key,
+                params,
+                language,
+                lambda: copy.deepcopy(self.generated(route, params, language, hints)),
+            )
+        except NotFound as exc:
+            return exc.status, {"error": exc.message}
+        if body is None:
+            return None
+        return route.success_status, self.shaped(route, body, cache=False)
+
+    def shaped(
+        self, route: Route, body: Any, headers: Mapping[str, str] | None = None, *, cache: bool = True
+    ) -> Any:
         """Return a recorded body adapted to the route's response schema (old specs get old shapes).
 
         The same body object shaped for the same schema is the same object, so
@@ -367,7 +397,7 @@ class FakeBackend:
             return body
         key = (id(body), id(schema))
         with self._lock:
-            cached = self._shaped.get(key)
+            cached = self._shaped.get(key) if cache else None
             if cached is not None and cached[0] is body:
                 return cached[1]
         paged = route.paged and "X-Pages" not in (headers or {})
@@ -381,10 +411,11 @@ class FakeBackend:
             valid = next(iter(route.table.validator(schema, formats=False).iter_errors(shaped)), None) is None
         if not valid:
             shaped = generate(schema, seed_for(self.seed, route.key), resolve=route.table.resolve)
-        with self._lock:
-            if len(self._shaped) > 1024:
-                self._shaped.clear()
-            self._shaped[key] = (body, shaped)
+        if cache:
+            with self._lock:
+                if len(self._shaped) > 1024:
+                    self._shaped.clear()
+                self._shaped[key] = (body, shaped)
         return shaped
 
     # --- faults ---------------------------------------------------------------

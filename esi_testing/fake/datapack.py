@@ -258,6 +258,10 @@ class DataPack:
                     best, found = score, record
         return found
 
+    def of(self, operation: str) -> list[Record]:
+        """Return the records of one operation (any of its names), in the order added."""
+        return list(self._index.get(_snake_case(operation), ()))
+
     def operations(self) -> set[str]:
         """Return the operation names that have records."""
         return {r.operation for r in self._records}

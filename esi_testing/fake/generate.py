@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-__all__ = ["generate", "merge_all_of", "seed_for", "type_of"]
+__all__ = ["ID_KINDS", "generate", "merge_all_of", "seed_for", "type_of"]
 
 Resolver = Callable[[Any], Any]
 
@@ -42,6 +42,20 @@ _LANG_WORDS = {
     "es": "nave estación sistema alianza corporación comerciante",
 }
 _MAX_DEPTH = 12
+#: Property and parameter names of entity ids, and the ids generated for them (ESI's ranges).
+ID_KINDS: dict[str, tuple[int, int]] = {
+    **dict.fromkeys(("character_id", "ceo_id", "creator_id"), (90_000_000, 97_999_999)),
+    **dict.fromkeys(
+        ("corporation_id", "creator_corporation_id", "executor_corporation_id"), (98_000_000, 98_999_999)
+    ),
+    "alliance_id": (99_000_000, 99_999_999),
+    **dict.fromkeys(("type_id", "ship_type_id"), (1, 60_000)),
+    **dict.fromkeys(("system_id", "solar_system_id"), (30_000_000, 30_004_999)),
+    "constellation_id": (20_000_000, 20_000_999),
+    "region_id": (10_000_000, 10_000_069),
+    "station_id": (60_000_000, 60_014_999),
+    "faction_id": (500_001, 500_024),
+}
 
 
 def seed_for(*parts: Any) -> int:
@@ -56,17 +70,19 @@ def generate(
     resolve: Resolver | None = None,
     hints: Mapping[str, Any] | None = None,
     language: str | None = None,
+    name: str = "",
 ) -> Any:
     """Return a value valid against ``schema``, the same for the same seed.
 
     ``resolve`` follows a ``{"$ref": ...}`` node (a route table's ``resolve``);
     ``hints`` give values for properties of the same name; ``language`` picks the
-    words of generated strings.
+    words of generated strings; ``name`` names the value (a parameter's name), so
+    an id gets its kind's range as any property of that name does.
     """
     if schema is None:
         return None
     gen = _Generator(random.Random(seed), resolve or (lambda node: node), dict(hints or {}), language)
-    return gen.value(schema, 0, "")
+    return gen.value(schema, 0, name)
 
 
 class _Generator:
@@ -154,6 +170,12 @@ class _Generator:
     def integer(self, schema: Mapping[str, Any], name: str) -> int:
         fmt = schema.get("format")
         top = 2**31 - 1 if fmt == "int32" or fmt is None else 2**53
+        kind = ID_KINDS.get(name)
+        if kind is not None:
+            # An entity's id lies in its kind's range, so it names an entity of the universe.
+            low, high = _bounds(schema, kind[0], min(top, kind[1]), 1)
+            if low <= high and kind[0] <= low <= kind[1]:
+                return self.rng.randint(low, min(high, kind[1]))
         low, high = _bounds(schema, 1 if name.endswith("_id") else 0, top, 1)
         if name.endswith("_id") and high - low > 10**9:
             low = max(low, 1_000_000)
