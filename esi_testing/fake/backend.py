@@ -23,21 +23,22 @@ claim (a list or one string) and reads the character from ``sub``
 from __future__ import annotations
 
 import copy
-import fnmatch
 import json
 import random
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import spec_snapshots
 from esi_testing.fake.datapack import NON_DATA_PARAMS, DataPack, Record, normalise_language
+from esi_testing.fake.faults import Fault
 from esi_testing.fake.generate import generate, seed_for
+from esi_testing.fake.journal import JournalEntry
+from esi_testing.fake.limits import Bucket, LimitsMixin, Window
 from esi_testing.fake.lookups import NotFound, lookup
 from esi_testing.fake.routes import Route, RouteNotFound, RouteTable
 from esi_testing.fake.shaping import shape
@@ -67,96 +68,7 @@ class TokenRejected(Exception):
             self.body["sso_status"] = sso_status
 
 
-@dataclass
-class Fault:
-    """A fault injected into the routes it matches.
-
-    ``operation`` names an operation (any alias), ``path`` a glob on the request
-    path (``/latest/markets/*``); neither matches every route. ``status`` answers
-    with that error, ``latency`` waits first (seconds), ``drop`` closes the
-    connection, ``timeout`` holds it that many seconds and then closes it (the
-    client times out). ``times`` limits the fault to that many calls; ``fraction`` to
-    that share of calls (drawn from the backend's seeded random generator).
-    """
-
-    operation: str | None = None
-    path: str | None = None
-    status: int | None = None
-    latency: float = 0.0
-    drop: bool = False
-    timeout: float | None = None
-    times: int | None = None
-    fraction: float | None = None
-    hits: int = 0
-
-    def __post_init__(self) -> None:
-        if self.status is None and not self.latency and not self.drop and self.timeout is None:
-            raise ValueError("a fault needs a status, a latency, drop=True or a timeout")
-        if self.status is not None and not 400 <= int(self.status) <= 599:
-            raise ValueError(
-                f"a fault status is an HTTP error code (500, 502, 503, 504), not {self.status!r}"
-            )
-        if self.fraction is not None and not 0.0 <= float(self.fraction) <= 1.0:
-            raise ValueError(f"fraction must be between 0 and 1, not {self.fraction!r}")
-        if self.times is not None and int(self.times) < 0:
-            raise ValueError(f"times must be >= 0, not {self.times!r}")
-
-    @classmethod
-    def from_dict(cls, raw: Mapping[str, Any]) -> Fault:
-        """Return a fault from its JSON form; raise ValueError naming what is wrong."""
-        known = {"operation", "path", "status", "latency", "drop", "timeout", "times", "fraction"}
-        unknown = set(raw) - known
-        if unknown:
-            raise ValueError(f"unknown fault field(s): {', '.join(sorted(unknown))}")
-        return cls(**{k: raw[k] for k in known if k in raw})
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the fault's JSON form."""
-        return asdict(self)
-
-    def matches(self, route: Route | None, path: str) -> bool:
-        """Return True when the fault applies to this route and path."""
-        if self.times is not None and self.hits >= self.times:
-            return False
-        if self.operation is not None and (route is None or self.operation not in route.aliases):
-            return False
-        return self.path is None or fnmatch.fnmatchcase(path, self.path)
-
-
-@dataclass
-class JournalEntry:
-    """One request the fake answered."""
-
-    time: float
-    method: str
-    path: str
-    query: dict[str, list[str]]
-    headers: dict[str, str]
-    body: Any
-    status: int
-    operation: str | None = None
-    snapshot: str | None = None
-    character_id: int | None = None
-    source: str | None = None  # recorded, universe, generated, fault, error, control
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the entry's JSON form."""
-        return asdict(self)
-
-
-@dataclass
-class _Window:
-    started: float = 0.0
-    errors: int = 0
-
-
-@dataclass
-class _Bucket:
-    spent: deque[tuple[float, int]] = field(default_factory=deque)
-    used: int = 0
-
-
-class FakeBackend:
+class FakeBackend(LimitsMixin):
     """State of a fake ESI: routes, data, limits, faults and journal."""
 
     def __init__(
@@ -226,8 +138,8 @@ class FakeBackend:
             self.data = self._initial.copy()
             self.faults: list[Fault] = []
             self._journal.clear()
-            self._window = _Window(started=self.clock())
-            self._buckets: dict[tuple[str, str], _Bucket] = {}
+            self._window = Window(started=self.clock())
+            self._buckets: dict[tuple[str, str], Bucket] = {}
             self._random = random.Random(self.seed)
 
     # --- routes ---------------------------------------------------------------
@@ -464,89 +376,6 @@ class FakeBackend:
         """Forget the requests answered so far."""
         with self._lock:
             self._journal.clear()
-
-    # --- error limit ----------------------------------------------------------
-
-    def _roll_window(self, now: float) -> _Window:
-        window = self._window
-        if now >= window.started + self.error_window:
-            elapsed = now - window.started
-            window.started += (elapsed // self.error_window) * self.error_window
-            window.errors = 0
-        return window
-
-    def error_limit_status(self) -> tuple[int, int]:
-        """Return (errors remaining, seconds until the window resets)."""
-        with self._lock:
-            now = self.clock()
-            window = self._roll_window(now)
-            if self.error_limit is None:
-                return 100, max(0, int(round(window.started + self.error_window - now)))
-            remain = max(0, self.error_limit - window.errors)
-            reset = max(0, int(round(window.started + self.error_window - now)))
-            return remain, reset
-
-    def error_limited(self) -> bool:
-        """Return True while the error budget of the window is spent (ESI answers 420)."""
-        return self.error_limit_status()[0] <= 0
-
-    def count_error(self) -> None:
-        """Count one error response against the window's budget."""
-        if self.error_limit is None:
-            return
-        with self._lock:
-            self._roll_window(self.clock()).errors += 1
-
-    # --- rate limits ----------------------------------------------------------
-
-    def rate_limit_of(self, route: Route) -> tuple[str, int, float, str] | None:
-        """Return (group, max tokens, window seconds, window text) of a route, overrides applied."""
-        limit = route.rate_limit
-        if limit is None:
-            return None
-        override = self.rate_limits.get(limit.group) or self.rate_limits.get("*")
-        if override is None:
-            return limit.group, limit.max_tokens, limit.window, limit.window_text
-        tokens, window = override
-        return limit.group, int(tokens), float(window), f"{int(window)}s"
-
-    def rate_limit_state(self, route: Route, user: str) -> tuple[int, float]:
-        """Return (tokens remaining, seconds until a token comes back) of a route's bucket."""
-        spec = self.rate_limit_of(route)
-        if spec is None:
-            return 0, 0.0
-        group, tokens, window, _ = spec
-        if not self.rate_limited:
-            return tokens, 0.0
-        with self._lock:
-            now = self.clock()
-            bucket = self._buckets.setdefault((group, user), _Bucket())
-            while bucket.spent and bucket.spent[0][0] + window <= now:
-                bucket.used -= bucket.spent.popleft()[1]
-            remaining = tokens - bucket.used
-            retry = 0.0
-            if remaining <= 0:
-                # Retry-After: when enough spent tokens have come back to allow a request.
-                freed = 0
-                for spent_at, cost in bucket.spent:
-                    freed += cost
-                    if remaining + freed > 0:
-                        retry = spent_at + window - now
-                        break
-            return remaining, retry
-
-    def spend_tokens(self, route: Route, user: str, status: int) -> int:
-        """Charge a route's bucket for a response (2xx: 2, 3xx: 1, 4xx: 5, 5xx: 0); return the cost."""
-        spec = self.rate_limit_of(route)
-        if spec is None or not self.rate_limited:
-            return 0
-        cost = 2 if status < 300 else 1 if status < 400 else 5 if status < 500 else 0
-        if cost:
-            with self._lock:
-                bucket = self._buckets.setdefault((spec[0], user), _Bucket())
-                bucket.spent.append((self.clock(), cost))
-                bucket.used += cost
-        return cost
 
     # --- tokens ---------------------------------------------------------------
 
