@@ -119,3 +119,12 @@ def test_nearest_enum_prefers_the_spelling_then_a_catch_all() -> None:
     assert nearest_enum("item", ["station", "solar_system", "other"]) == "other"
     assert nearest_enum("item", ["station", "solar_system"]) in ("station", "solar_system")
     assert nearest_enum(7, [1, 5, 10]) == 5
+
+
+def test_a_text_operation_answers_its_content_type(shared_specs: Path) -> None:
+    table = RouteTable.for_snapshot(
+        json.loads((shared_specs / "swagger2-meta-0.1-2025-03-26-goesi.json").read_text())
+    )
+    answer = Client(make_app(FakeBackend(snapshot=table, data=None))).get("/ping")
+    assert answer.status_code == 200 and answer.headers["Content-Type"] == "text/plain; charset=utf-8"
+    assert answer.get_data(as_text=True) == "ok"

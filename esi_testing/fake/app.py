@@ -412,7 +412,9 @@ class FakeESIApp:
             payload = cached[1]
             headers.setdefault("ETag", cached[2])
         else:
-            payload = b"" if body is None and status in (204, 304) else _dump(body)
+            payload = (
+                b"" if body is None and status in (204, 304) else _text(route, status, body) or _dump(body)
+            )
             if key is not None:
                 if len(self._payloads) >= 256:
                     self._payloads.clear()
@@ -442,7 +444,8 @@ class FakeESIApp:
             headers["X-ESI-Error-Limit-Reset"] = str(reset)
         response = Response(payload, status=status, headers=headers)
         if payload:
-            response.headers["Content-Type"] = "application/json; charset=UTF-8"
+            text = route is not None and status < 300 and _text(route, status, body) is not None
+            response.headers["Content-Type"] = route.produces if text else "application/json; charset=UTF-8"  # type: ignore[union-attr]
         else:
             response.headers.pop("Content-Type", None)
         backend.record(
@@ -562,6 +565,13 @@ def _not_modified(request: Request, headers: Mapping[str, str]) -> bool:
     etag = headers["ETag"]
     wanted = unquote_etag(etag)[0]
     return any(unquote_etag(tag.strip())[0] == wanted or tag.strip() == "*" for tag in header.split(","))
+
+
+def _text(route: Route | None, status: int, body: Any) -> bytes | None:
+    """Return the payload of a text answer (``/ping``'s ``ok``, ``text/plain``), None for JSON ones."""
+    if route is None or status >= 300 or not isinstance(body, str) or "json" in route.produces:
+        return None
+    return body.encode("utf-8")
 
 
 def _dump(body: Any) -> bytes:

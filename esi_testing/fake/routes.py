@@ -188,6 +188,8 @@ class Route:
     response_schema: Mapping[str, Any] | None
     table: RouteTable = field(repr=False)
     alternate: bool = False
+    #: The content type of the success answer (``application/json`` but for a few meta routes).
+    produces: str = "application/json"
 
     @property
     def secured(self) -> bool:
@@ -363,7 +365,18 @@ class RouteTable:
             success_status=status,
             response_schema=schema,
             table=self,
+            produces=self._produces(op),
         )
+
+    def _produces(self, op: Mapping[str, Any]) -> str:
+        types = list(op.get("produces") or self.spec.get("produces") or ())
+        if self.format == "openapi3":
+            responses = op.get("responses", {})
+            code = min((c for c in map(str, responses) if c.startswith("2")), default=None)
+            types = list((self.resolve(responses[code]).get("content") or {}) if code else ())
+        if not types or any("json" in t for t in types):
+            return "application/json"
+        return str(types[0])
 
     def _param(self, raw: Mapping[str, Any]) -> Param | None:
         p = self.resolve(raw)
