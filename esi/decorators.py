@@ -224,12 +224,14 @@ def wait_for_esi_errorlimit_reset(
 def esi_rate_limiter_bucketed(
     bucket: ESIRateLimitBucket, raise_on_limit: bool = True
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Spend one call of ``bucket`` before each call; raise ESIBucketLimitException (or wait) when spent.
+    """Spend one call of ``bucket`` before each call; raise ESIBucketLimitException when it is spent.
 
-    For example::
+    With ``raise_on_limit=False``, wait for the bucket's window instead::
 
         @esi_rate_limiter_bucketed(ESIRateLimitBucket.MARKET_DATA_HISTORY)
         def fetch_history(region_id, type_id): ...
+
+    The budget is shared by every process through the Django cache.
     """
 
     def decorator(func: Callable[..., Any]) -> Callable[..., Any]:

@@ -110,10 +110,14 @@ class GuardedSocket(socket.socket):
 
 
 class NoSocketsTestCase(TestCase):
-    """A Django TestCase that prevents any network use but loopback::
+    """A Django TestCase that prevents any network use but loopback.
 
-    class TestMyStuff(NoSocketsTestCase):
-        def test_should_do_what_i_need(self): ...
+    Use it as the base of your test case::
+
+        class TestMyStuff(NoSocketsTestCase):
+            def test_should_do_what_i_need(self): ...
+
+    A connection to another host raises :class:`SocketAccessError`.
     """
 
     _socket_original: Any = None
