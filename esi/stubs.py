@@ -88,6 +88,5 @@ def _lookup(name: str) -> Any:
 def __getattr__(name: str) -> Any:
     if name.startswith("__"):
         raise AttributeError(name)
-    value = _lookup(name)
-    globals()[name] = value
-    return value
+    # Looked up each time (cheap: spec and models are cached), so a new default spec is seen.
+    return _lookup(name)

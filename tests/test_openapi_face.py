@@ -277,8 +277,8 @@ def test_results_refuses_an_x_pages_beyond_esi_pages_max_after_page_1(
     settings.ESI_PAGES_MAX = 50
     original = EsiHTTPAdapter._send_once
 
-    def many_pages(adapter: Any, request: Any, options: Any) -> Any:
-        response = original(adapter, request, options)
+    def many_pages(adapter: Any, request: Any, *args: Any) -> Any:
+        response = original(adapter, request, *args)
         response.headers["X-Pages"] = "100000"
         return response
 

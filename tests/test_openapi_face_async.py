@@ -33,13 +33,13 @@ class Overlap:
         self.loop: asyncio.AbstractEventLoop | None = None
         self.loop_answers: list[str] = []
 
-    def send(self, adapter: Any, request: Any, options: Any) -> Any:
+    def send(self, adapter: Any, request: Any, *args: Any) -> Any:
         if self.matches(request):
             self.barrier.wait()
             assert self.loop is not None
             answer = asyncio.run_coroutine_threadsafe(self._ping(), self.loop).result(timeout=20)
             self.loop_answers.append(answer)
-        return _original_send(adapter, request, options)
+        return _original_send(adapter, request, *args)
 
     @staticmethod
     async def _ping() -> str:
@@ -58,7 +58,7 @@ def overlap() -> Iterator[Callable[..., Overlap]]:
 
     def make(parties: int, matches: Callable[[Any], bool] = lambda request: True) -> Overlap:
         found = Overlap(parties, matches)
-        patcher = mock.patch.object(EsiHTTPAdapter, "_send_once", lambda a, r, o: found.send(a, r, o))
+        patcher = mock.patch.object(EsiHTTPAdapter, "_send_once", lambda a, r, *rest: found.send(a, r, *rest))
         patcher.start()
         made.append(patcher)
         return found
