@@ -7,7 +7,7 @@ The public API of django-esi 2.x-8.x, unchanged::
     esi = EsiClientProvider(ua_appname="my-app", ua_version="1.0", ua_url="https://my.app")
     esi.client.Universe.get_universe_types_type_id(type_id=587).result()
 
-    esi_client_factory(Universe="v1", Character="v3")     # resources of other versions
+    esi_client_factory(Universe="v1", Character="v4")     # resources of other versions
     esi_client_factory(spec_file="/path/to/swagger.json")  # a local spec, versioning off
     EsiClientProvider(app_info_text="my-app/1.0")          # 2.x's way to name the app
     EsiClientProvider(compatibility_date="2025-12-16")     # the OpenAPI era

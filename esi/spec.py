@@ -184,6 +184,7 @@ def merge_resources(
     base: Mapping[str, Any],
     overrides: Mapping[str, tuple[str, Mapping[str, Any]]],
     base_label: str = "",
+    hints: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Return a spec whose resources in ``overrides`` come from other specs.
 
@@ -191,7 +192,7 @@ def merge_resources(
     ``(route, spec)``. Every path is prefixed with its own spec's ``basePath``,
     so one client serves them all; the result's ``basePath`` is ``/``. Raise
     :class:`AttributeError` naming the resource and the version when a spec has
-    no such resource. Neither input is modified.
+    no such resource (followed by ``hints[route]``, if given). Neither input is modified.
     """
     wanted = {resource_key(name): (name, route, spec) for name, (route, spec) in overrides.items()}
     merged: dict[str, Any] = {k: copy.deepcopy(v) for k, v in base.items() if k != "paths"}
@@ -228,9 +229,11 @@ def merge_resources(
                     item.setdefault(pkey, _copy_refs(value, spec, merged, suffix))
         if not found:
             known = sorted({t for p, _, o in _iter_ops(spec) for t in _tags(o, p)})
+            hint = (hints or {}).get(route)
             raise AttributeError(
                 f"Resource {name} not found on ESI version {route} "
                 f"(resources of {route}: {', '.join(t.replace(' ', '_') for t in known)})"
+                + (f"; {hint}" if hint else "")
             )
     _merge_security(merged, [spec for _, _, spec in wanted.values()])
     title = merged.setdefault("info", {}).get("title", "EVE Swagger Interface")
@@ -389,7 +392,8 @@ def _plan(request: SpecRequest) -> _Plan:
         if not mix:
             return base_dict, False, {}, {}
         others = {name: (route, json.loads(s.read_bytes())) for name, (route, s) in mix.items()}
-        merged = merge_resources(base_dict, others, base_label=request.version)
+        hints = {route: _derived_hint(s) for _, (route, s) in mix.items() if s.derived}
+        merged = merge_resources(base_dict, others, base_label=request.version, hints=hints)
         return merged, False, {resource_key(n): r for n, (r, _) in mix.items()}, {}
 
     return _Plan(_key(parts), request.label, build_routes, sources=sources)
@@ -420,6 +424,17 @@ def _live_plan(request: SpecRequest, parts: dict[str, Any]) -> _Plan:
         return merged, True, {resource_key(n): r for n, r in request.resource_versions}, {}
 
     return _Plan(_key(parts), f"{request.label} (live)", build_live, sources=tuple(f"live {r}" for r in raw))
+
+
+def _derived_hint(snapshot: Any) -> str:
+    """Say that a route's spec was derived, and how to get the real one."""
+    route = snapshot.route
+    return (
+        f"{route} here is derived from {snapshot.source.get('from', 'latest')} (no real {route} snapshot), "
+        f"which lacks what {route} serves in another implementation than that latest; make it exact with "
+        f"`python -m spec_snapshots update --route {route} --dir DIR` or `python -m spec_snapshots import FILE "
+        "--dir DIR` (DIR in ESI_SPEC_SNAPSHOT_DIRS), or with ESI_SPEC_OFFLINE = False"
+    )
 
 
 def _key(parts: Mapping[str, Any]) -> str:

@@ -8,9 +8,15 @@ or ``Character='v3'``:
 2. else, unless ``offline``, ``{api_url}{route}/swagger.json`` is downloaded
    once and kept as a snapshot: in the first user snapshot directory, or, when
    none is configured, in the per-user cache directory (then searched too);
-3. else it is derived from the newest real ``latest`` through each operation's
-   ``x-alternate-versions`` (kept in memory, marked derived) and a
-   :class:`SpecDerivedWarning` says how to get the real one.
+   a spec that django-esi's fake ESI served is kept nowhere and recorded as
+   ``"kind": "fake"``;
+3. else (offline, or the download failed) it is derived from the newest real
+   ``latest`` through each operation's ``x-alternate-versions`` (kept in
+   memory, marked derived) and a :class:`SpecDerivedWarning` says why and how
+   to get the real one.
+
+``_latest`` is never derived; ``latest@0.8.4`` or a snapshot key pins one
+snapshot (:func:`spec_snapshots.pinned`).
 """
 
 from __future__ import annotations

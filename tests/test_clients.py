@@ -298,9 +298,15 @@ def test_offline_without_a_real_route_snapshot_derives_it_and_says_what_is_missi
     # The 2020 latest spec has no v3 Character operation to derive from.
     with (
         pytest.warns(SpecDerivedWarning),
-        pytest.raises(AttributeError, match="Resource Character not found on ESI version v3"),
+        pytest.raises(AttributeError, match="Resource Character not found on ESI version v3") as exc,
     ):
         esi_client_factory(Universe="v1", Character="v3")
+    assert "v3 here is derived from swagger2/latest/1.3.8" in str(exc.value)
+    assert "python -m spec_snapshots update --route v3" in str(exc.value)
+    # The offline example of the docs: every resource named exists in the derived routes.
+    with pytest.warns(SpecDerivedWarning):
+        client = esi_client_factory(Universe="v1", Character="v4")
+    assert client.Character.get_characters_character_id
 
 
 def test_minimize_spec_keeps_the_operations_and_resources_named(tmp_path, loopback):  # noqa: F811
