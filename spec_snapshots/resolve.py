@@ -275,8 +275,10 @@ def resolve(
     snap = derive_snapshot(latest, route)
     n_ops = sum(1 for _ in iter_operations(snap.load()))
     warnings.warn(
-        f"No real spec of ESI route {route!r} in {_dirs_text(searched)} and {why}: using one derived "
-        f"from latest {latest.version} ({latest.key}) through x-alternate-versions, {n_ops} operations. "
+        f"No real spec of ESI route {route!r} in {_dirs_text(searched)}"
+        + ("" if why == "offline" else f" and {why}")
+        + f": using one derived offline from latest {latest.version} ({latest.key}) through "
+        f"x-alternate-versions, {n_ops} operations. "
         f"Operations that {route} serves in an older implementation than latest are missing. "
         f"Get the real spec with `python -m spec_snapshots update --route {route}`"
         + (" (or set ESI_SPEC_OFFLINE = False to download it once)." if why == "offline" else "."),
