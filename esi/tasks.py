@@ -47,7 +47,9 @@ def cleanup_token_subset(fraction: int = 48) -> dict[str, int]:
 
     Run it ``fraction`` times as often as ``cleanup_token`` to spread the work.
     """
-    expired = Token.objects.get_expired().exclude(refresh_token="").count()
+    expired = (
+        Token.objects.get_expired().exclude(refresh_token="").exclude(refresh_token__isnull=True).count()
+    )
     return Token.objects.refresh_expired(limit=math.ceil(expired / max(1, int(fraction)))) if expired else {}
 
 

@@ -286,3 +286,46 @@ def test_results_refuses_an_x_pages_beyond_esi_pages_max_after_page_1(
         with pytest.raises(errors.IncompleteResponseError, match="more than ESI_PAGES_MAX=50"):
             esi.client.Market.GetMarketsRegionIdOrders(region_id=10000002, order_type="all").results()
     assert _sent(fake_esi, "/markets/10000002/orders") == 1
+
+
+def test_purge_all_etags_forgets_what_this_app_was_handed_only(esi: ESIClientProvider, fake_esi: Any) -> None:
+    other = ESIClientProvider(DATE, ua_appname="Other App", ua_version="1.0")
+    esi.client.Status.GetStatus().result()
+    other.client.Status.GetStatus().result()
+    esi.client.purge_all_etags()
+    assert esi.client.Status.GetStatus().result().players  # data again, not HTTPNotModified
+    with pytest.raises(HTTPNotModified):
+        other.client.Status.GetStatus().result()  # the other app's ETags are its own
+
+
+def test_unknown_tags_and_operations_name_what_exists(esi: ESIClientProvider, caplog: Any) -> None:
+    with pytest.raises(AttributeError, match="Resource Nope not found"):
+        esi.client.Nope  # noqa: B018
+    with pytest.raises(AttributeError, match="Operation GetNothing not found in resource Status"):
+        esi.client.Status.GetNothing  # noqa: B018
+    ESIClientProvider(
+        DATE, "App", "1.0", operations=["GetStatus", "GetNothing"], tags=["Status", "Nope"]
+    ).client
+    warned = [r.getMessage() for r in caplog.records if r.name == "esi.openapi_clients"]
+    assert any("operation GetNothing is not in the spec" in w for w in warned)
+    assert any("tag Nope is not in the spec" in w for w in warned)
+    assert esi.client.Planetary_Interaction.GetUniverseSchematicsSchematicId  # a tag with a space
+
+
+def test_last_modified_is_sent_as_if_modified_since(esi: ESIClientProvider, fake_esi: Any) -> None:
+    import datetime as dt
+
+    when = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
+    esi.client.Status.GetStatus().result(use_etag=False, last_modified=when)
+    assert fake_esi.journal[-1].headers["If-Modified-Since"] == "Fri, 02 Jan 2026 03:04:05 GMT"
+
+
+@pytest.mark.django_db
+def test_an_access_token_string_still_works_with_a_deprecation_warning(esi: ESIClientProvider) -> None:
+    token = TokenFactory(character_id=CHARACTER_ID, scopes=["esi-skills.read_skills.v1"])
+    operation = esi.client.Skills.GetCharactersCharacterIdSkills(
+        character_id=CHARACTER_ID, token=token.access_token
+    )
+    with pytest.warns(DeprecationWarning, match="access token string is deprecated"):
+        assert operation.result().total_sp >= 0
+    assert operation.required_scopes() == ["esi-skills.read_skills.v1"]
