@@ -330,3 +330,28 @@ def test_an_access_token_string_still_works_with_a_deprecation_warning(esi: ESIC
     with pytest.warns(DeprecationWarning, match="access token string is deprecated"):
         assert operation.result().total_sp >= 0
     assert operation.required_scopes() == ["esi-skills.read_skills.v1"]
+
+
+def test_a_spent_rate_limit_is_esi_bucket_limit_exception_naming_the_group(
+    esi: ESIClientProvider, fake_esi: Any, settings: Any
+) -> None:
+    settings.ESI_RATE_LIMIT_MAX_WAIT = 0
+    fake_esi.add_fault(operation="GetStatus", status=429, times=1)
+    with pytest.raises(HTTPClientError) as answered:  # ESI's 429 itself, as 10.x raises it
+        esi.client.Status.GetStatus().result()
+    assert answered.value.status_code == 429
+    before = len(fake_esi.journal)
+    with pytest.raises(ESIBucketLimitException) as caught:  # then held before sending, in every process
+        esi.client.Status.GetStatus().result()
+    assert len(fake_esi.journal) == before
+    assert isinstance(caught.value, errors.RateLimitExceeded)
+    assert caught.value.bucket == "status" and caught.value.reset > 0
+
+
+def test_results_with_force_refresh_returns_every_page_again(esi: ESIClientProvider, fake_esi: Any) -> None:
+    operation = esi.client.Market.GetMarketsRegionIdOrders
+    orders = operation(region_id=10000002, order_type="all").results()
+    before = _sent(fake_esi, "/markets/10000002/orders")
+    again = operation(region_id=10000002, order_type="all").results(force_refresh=True)
+    assert len(again) == len(orders)
+    assert _sent(fake_esi, "/markets/10000002/orders") > before
