@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 FUZZ_ARGS ?= --max-examples 5 --max-time 60
 
-.PHONY: demo test test-services test-browser downstream fuzz lint docs bench clean
+.PHONY: demo test test-services test-browser screenshots downstream fuzz lint docs bench clean
 
 $(VENV)/.installed: setup.py pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,9 +25,13 @@ test: $(VENV)/.installed
 test-services: $(VENV)/.installed
 	ESI_TEST_DATABASE=postgres ESI_TEST_CACHE=redis ESI_FAKE_MODE=server $(PY) -m pytest $(PYTEST_ARGS)
 
-## test-browser: walk the demo in headless Chromium (Debian's chromium package); screenshots go to docs/screenshots/
+## test-browser: walk the demo in headless Chromium (Debian's chromium package); screenshots go to build/screenshots/
 test-browser: $(VENV)/.installed
 	$(PY) -m pytest tests/browser $(PYTEST_ARGS)
+
+## screenshots: the browser walk, then its screenshots replace the docs' tracked copies in docs/screenshots/
+screenshots: test-browser
+	cp build/screenshots/*.png docs/screenshots/
 
 ## downstream: allianceauth-app-utils' own suite with this package in place of django-esi (registry, Redis; minutes)
 downstream: $(VENV)/.installed

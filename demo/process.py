@@ -13,6 +13,8 @@ from types import TracebackType
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE_LINE = re.compile(r"^Demo site: (http://\S+?)/?$")
+#: Where the browser walk saves its screenshots: untracked; ``make screenshots`` copies them to docs/.
+SCREENSHOTS = ROOT / "build" / "screenshots"
 
 
 class DemoProcess:

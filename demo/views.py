@@ -30,6 +30,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
+from esi.app_settings import app_settings
 from esi.decorators import single_use_token, token_required
 
 logger = logging.getLogger(__name__)
@@ -182,6 +183,7 @@ def demo_context(request: HttpRequest) -> dict[str, Any]:
         "demo_mode": getattr(settings, "DEMO_MODE", "offline"),
         "demo_fake_url": getattr(settings, "DEMO_FAKE_URL", None),
         "demo_fake_sso_url": getattr(settings, "DEMO_FAKE_SSO_URL", None),
+        "image_server_url": app_settings.ESI_IMAGE_SERVER_URL.rstrip("/"),
         "demo_spec": spec_choice(request) if hasattr(request, "session") else SpecChoice(),
     }
 
@@ -338,7 +340,10 @@ def type_info(request: HttpRequest) -> HttpResponse:
 
 @single_use_token(scopes=[SKILLS_SCOPE])
 def single_use(request: HttpRequest, token: Any) -> HttpResponse:
-    """Use a token that belongs to no user, once: read the character's skill points."""
+    """Use a token from a fresh login once: read the character's skill points.
+
+    The token belongs to the visitor's user when they are logged in, else to no user.
+    """
     skills = call(
         request,
         lambda c: c.Skills.get_characters_character_id_skills(
@@ -428,8 +433,6 @@ def journal(request: HttpRequest) -> HttpResponse:
         return render(request, "demo/journal.html", {"live": True, "entries": []})
     import requests
 
-    from esi.app_settings import app_settings
-
     url = app_settings.ESI_API_URL.rstrip("/") + "/_fake/journal"
     try:
         answer = requests.get(url, timeout=10)
@@ -442,6 +445,8 @@ def journal(request: HttpRequest) -> HttpResponse:
             "time": datetime.fromtimestamp(e["time"], tz=timezone.utc),
             "method": e["method"],
             "path": e["path"],
+            # Where a long path may wrap: after each "/", never inside a name or an id.
+            "path_parts": [part + "/" for part in e["path"].split("/")[:-1]] + [e["path"].split("/")[-1]],
             "query": "&".join(
                 f"{k}={v}"
                 for k, values in sorted(e.get("query", {}).items())
@@ -453,6 +458,7 @@ def journal(request: HttpRequest) -> HttpResponse:
             "snapshot": e.get("snapshot"),
             "source": e.get("source"),
             "character_id": e.get("character_id"),  # set when a valid token came with it
+            "etag": e.get("etag"),  # the ETag the fake answered with
             "revalidated": any(k.lower() == "if-none-match" for k in e.get("headers", {})),
         }
         for e in reversed(raw)

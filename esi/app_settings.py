@@ -140,6 +140,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Client",
     ),
     Setting(
+        "ESI_IMAGE_SERVER_URL",
+        "https://images.evetech.net",
+        "Base URL of EVE's image server, for the portraits and icons of the templates "
+        "(``esi/select_token.html``). The fake ESI serves one (``FakeESI.images_url``).",
+        "Client",
+    ),
+    Setting(
         "ESI_API_DATASOURCE",
         "tranquility",
         "Default datasource (``tranquility`` or ``singularity``). With a "

@@ -7,6 +7,7 @@ import functools
 import logging
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
@@ -151,11 +152,24 @@ def receive_callback(request: HttpRequest) -> HttpResponse:
     return HttpResponseRedirect(_local_path(callback.url))
 
 
+def _back_url(request: HttpRequest) -> str:
+    """Return the page of this site the user came from (its ``Referer``), else ``/``."""
+    referer = request.headers.get("Referer", "")
+    same_site = url_has_allowed_host_and_scheme(
+        referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    if referer and same_site and urlsplit(referer).path != request.path:
+        return referer
+    return "/"
+
+
 def select_token(request: HttpRequest, scopes: Any = "", new: bool = False) -> HttpResponse:
     """Render ``esi/select_token.html``: the user's tokens that carry ``scopes``.
 
     Each token posts ``_token=<pk>`` back to the current URL; the add button
-    posts ``_add``. :func:`~esi.decorators.token_required` handles both.
+    posts ``_add``. :func:`~esi.decorators.token_required` handles both. The page
+    also gets ``back_url`` (the page the user came from on this site, else ``/``)
+    and ``image_server_url`` (``ESI_IMAGE_SERVER_URL``) for the portraits.
     """
     from .decorators import tokens_required
 
@@ -164,6 +178,8 @@ def select_token(request: HttpRequest, scopes: Any = "", new: bool = False) -> H
         context = {
             "tokens": tokens.select_related(None).prefetch_related("scopes").order_by("character_name", "pk"),
             "scopes": sorted(scope_names(scopes)),
+            "back_url": _back_url(request),
+            "image_server_url": app_settings.ESI_IMAGE_SERVER_URL.rstrip("/"),
         }
         return render(request, "esi/select_token.html", context)
 

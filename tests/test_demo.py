@@ -7,18 +7,22 @@ redirects to is handed back to the test client.
 
 from __future__ import annotations
 
+import html
 import re
 import stat
 from collections.abc import Iterator
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import pytest
 import requests
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.test import Client, override_settings
 from django.urls import reverse
+from django.utils.html import escape
 
 import demo.settings as demo_settings
 from demo import views
@@ -248,10 +252,59 @@ def test_single_use_token_belongs_to_no_user(site: Client) -> None:
     assert response.status_code == 200
     token = response.context["token"]
     assert token.user is None
+    text = response.content.decode()
+    assert "belongs to no user" in text and "<dt>Bound to a user</dt><dd>no</dd>" in text
     assert views.SKILLS_SCOPE in token.scopes.values_list("name", flat=True)
     skills = response.context["skills"]
     assert skills.ok, skills.error
     assert skills.data["total_sp"] >= 0
+
+
+def test_a_logged_in_users_single_use_token_is_theirs_and_the_page_says_so(site: Client) -> None:
+    log_in(site)
+    user = get_user_model().objects.get()
+    response = through_sso(site, site.get("/single-use/"))
+    token = response.context["token"]
+    assert token.user == user
+    text = response.content.decode()
+    # It said "binds it to no user" above "Bound to a user: yes".
+    assert "no user" not in text
+    assert "belongs to you" in text and f"<dd>yes: {user.first_name}</dd>" in text
+
+
+def _images(text: str) -> list[str]:
+    return re.findall(r'<img [^>]*src="([^"]+)"', text)
+
+
+def test_the_selection_page_has_a_way_back_and_portraits_from_the_setting(site: Client) -> None:
+    log_in(site)
+    token = Token.objects.get()
+    choose = site.get("/character/", HTTP_REFERER="http://testserver/market/")
+    text = choose.content.decode()
+    assert re.search(r'<a href="http://testserver/market/">Back</a>', text)
+    assert _images(text) == [
+        f"{settings.ESI_IMAGE_SERVER_URL}/characters/{token.character_id}/portrait?size=64"
+    ]
+    portrait = requests.get(_images(text)[0], timeout=10)  # the fake serves it (in-process or server)
+    assert portrait.status_code == 200 and portrait.headers["Content-Type"] == "image/png"
+    foreign = site.get("/character/", HTTP_REFERER="https://evil.example/").content.decode()
+    assert '<a href="/">Back</a>' in foreign
+    with override_settings(ESI_IMAGE_SERVER_URL="http://images.test/"):
+        assert _images(site.get("/character/").content.decode())[0].startswith(
+            "http://images.test/characters/"
+        )
+
+
+def test_the_character_and_type_pages_show_images_from_the_image_server(site: Client) -> None:
+    log_in(site)
+    token = Token.objects.get()
+    page = site.post("/character/", {"_token": token.pk}).content.decode()
+    assert f"{settings.ESI_IMAGE_SERVER_URL}/characters/{token.character_id}/portrait?size=64" in _images(
+        page
+    )
+    assert f"{settings.ESI_IMAGE_SERVER_URL}/types/587/icon?size=64" in _images(
+        site.get("/type/").content.decode()
+    )
 
 
 def test_status_shows_players_and_caching_headers(site: Client) -> None:
@@ -298,7 +351,7 @@ def test_v4_derived_offline_says_what_it_lacks(site: Client) -> None:
     summary = spec.context["summary"]
     assert 0 < summary["operations"] < latest
     assert any("derived" in w and "v4" in w for w in summary["warnings"])
-    assert "derived offline" in spec.content.decode()
+    assert escape(summary["warnings"][0]) in spec.content.decode()  # shown on the page
     resources = {name for name, _ in summary["resources"]}
     assert "Market" not in resources
     orders = site.get("/market/").context["orders"]
@@ -408,6 +461,12 @@ def test_python_m_demo_serves_the_site_with_the_fake_in_server_mode(tmp_path: An
         assert home.url == f"{demo.url}/"
         assert 'data-testid="user"' in home.text and "Logged in as" in home.text
 
+        choose = browser.get(f"{demo.url}/character/", timeout=30)
+        (portrait,) = _images(choose.text)
+        assert portrait.startswith("http://127.0.0.1:") and "/images/characters/" in portrait
+        image = browser.get(portrait, timeout=30)
+        assert image.status_code == 200 and image.headers["Content-Type"] == "image/png"
+
         market = browser.get(f"{demo.url}/market/", timeout=30)
         assert market.status_code == 200
         assert 'class="notice' not in market.text
@@ -465,3 +524,31 @@ def test_journal_lists_what_the_fake_answered_without_tokens(site: Client) -> No
     public = entries[operations.index("get_characters_character_id")]
     assert public["character_id"] is None
     assert token.access_token not in page.content.decode()
+
+
+def test_journal_shows_each_answers_etag_and_wraps_paths_between_segments(site: Client) -> None:
+    site.get("/status/")
+    page = site.get("/journal/")
+    entry = next(e for e in page.context["entries"] if e["operation"] == "get_status")
+    assert entry["etag"] and entry["etag"].startswith('"')  # the ETag column was always empty
+    text = page.content.decode()
+    assert f'<code title="{html.escape(entry["etag"])}">' in text
+    assert "GET /<wbr>latest/<wbr>status/<wbr>" in text
+    css = (Path(demo_settings.BASE_DIR) / "static" / "demo" / "demo.css").read_text()
+    assert "break-all" not in css  # it wrapped "characters" as "charac / ters"
+
+
+def test_the_browser_walk_never_writes_the_tracked_screenshots() -> None:
+    import subprocess
+
+    from demo.process import ROOT, SCREENSHOTS
+
+    walk = (ROOT / "tests" / "browser" / "test_walkthrough.py").read_text()
+    assert 'os.environ.get("DEMO_SCREENSHOTS", BUILD_SCREENSHOTS)' in walk
+    assert SCREENSHOTS == ROOT / "build" / "screenshots"
+    ignored = subprocess.run(["git", "check-ignore", "-q", str(SCREENSHOTS / "01-overview.png")], cwd=ROOT)
+    assert ignored.returncode == 0, "build/screenshots/ must be ignored by git"
+    makefile = (ROOT / "Makefile").read_text()
+    assert re.search(
+        r"^screenshots: test-browser\n\tcp build/screenshots/\*\.png docs/screenshots/$", makefile, re.M
+    )

@@ -461,6 +461,7 @@ class FakeESIApp:
                 snapshot=route.table.label if route else None,
                 character_id=state["character_id"],
                 source=state["source"],
+                etag=response.headers.get("ETag"),
             )
         )
         return response

@@ -38,6 +38,7 @@ from esi_testing.fake import Switchable
 from esi_testing.fake.app import make_app
 from esi_testing.fake.backend import DEFAULT_DATA, FakeBackend, Fault, JournalEntry
 from esi_testing.fake.guard import CONTROL_BODY_LIMIT, refusal
+from esi_testing.fake.images import FakeImageServer
 from esi_testing.fake.inprocess import InProcessTransport
 from esi_testing.fake.server import FakeESIServer
 from esi_testing.fake.sso import (
@@ -63,6 +64,9 @@ __all__ = [
 
 ESI_URL = "https://esi.evetech.net"
 SSO_URL = "https://login.eveonline.com"
+IMAGES_URL = "https://images.evetech.net"
+#: Where a fake served on a port answers as the image server (ESI has no such path).
+IMAGES_PREFIX = "/images"
 MODES = ("inprocess", "server")
 MODE_ENV = "ESI_FAKE_MODE"
 DEFAULT_CALLBACK_URL = "http://testserver/sso/callback/"
@@ -119,9 +123,11 @@ class CombinedApp:
         sso_app: SSOApp,
         latency: float = 0.0,
         reset_sso: Callable[[], None] | None = None,
+        images_app: Any = None,
     ) -> None:
         self.esi_app = esi_app
         self.sso_app = sso_app
+        self.images_app = images_app
         self.latency = latency
         self.reset_sso = reset_sso or sso_app.sso.reset
 
@@ -137,6 +143,10 @@ class CombinedApp:
         resetting = (
             control and environ.get("REQUEST_METHOD") == "POST" and path.rstrip("/").endswith("/reset")
         )
+        if self.images_app is not None and path.startswith(IMAGES_PREFIX + "/"):
+            script = environ.get("SCRIPT_NAME", "") + IMAGES_PREFIX
+            inner = {**environ, "SCRIPT_NAME": script, "PATH_INFO": path[len(IMAGES_PREFIX) :]}
+            return self.images_app(inner, start_response)
         if path.startswith(SSO_PATHS) or path.startswith("/_fake/sso/"):
             if resetting and path.rstrip("/") == "/_fake/sso/reset":
                 self.reset_sso()
@@ -191,12 +201,19 @@ class FakeESI(Switchable):
         )
         if self.client_id not in self.sso.clients:
             self.sso.add_client(self.client_id, self.client_secret)
+        self.images = FakeImageServer()
         self.app = CombinedApp(
-            make_app(self.backend), SSOApp(self.sso), parse_duration(latency), reset_sso=self._reset_sso
+            make_app(self.backend),
+            SSOApp(self.sso),
+            parse_duration(latency),
+            reset_sso=self._reset_sso,
+            images_app=self.images,
         )
         self._server = FakeESIServer(self.app, host, port) if self.mode == "server" else None
         self._transport = (
-            InProcessTransport({ESI_URL: self.app, SSO_URL: self.app}) if self.mode == "inprocess" else None
+            InProcessTransport({ESI_URL: self.app, SSO_URL: self.app, IMAGES_URL: self.images})
+            if self.mode == "inprocess"
+            else None
         )
         self._lock = threading.Lock()
 
@@ -260,6 +277,11 @@ class FakeESI(Switchable):
         """Return EVE SSO's base URL, without a trailing slash."""
         return self._server.url if self._server is not None else SSO_URL
 
+    @property
+    def images_url(self) -> str:
+        """Return the image server's base URL, without a trailing slash (see :mod:`esi_testing.fake.images`)."""
+        return self._server.url + IMAGES_PREFIX if self._server is not None else IMAGES_URL
+
     def settings(self) -> dict[str, Any]:
         """Return the Django settings that point django-esi at this fake.
 
@@ -276,6 +298,7 @@ class FakeESI(Switchable):
             "ESI_SSO_CLIENT_ID": self.client_id,
             "ESI_SSO_CLIENT_SECRET": self.client_secret,
             "ESI_SSO_CALLBACK_URL": self.callback_url,
+            "ESI_IMAGE_SERVER_URL": self.images_url,
         }
         if isinstance(self.snapshot, str) and _DATE.match(self.snapshot):
             values["ESI_COMPATIBILITY_DATE"] = self.snapshot

@@ -23,6 +23,7 @@ class JournalEntry:
     snapshot: str | None = None
     character_id: int | None = None
     source: str | None = None  # recorded, universe, generated, fault, error, control
+    etag: str | None = None  # the ETag the answer carried
 
     def to_dict(self) -> dict[str, Any]:
         """Return the entry's JSON form."""
