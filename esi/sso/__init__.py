@@ -25,10 +25,31 @@ refresh, revocation).
 
 from __future__ import annotations
 
-from .claims import EVE_AUDIENCE, EVE_ISSUERS, SSOToken, parse_token_response, validate_jwt
-from .discovery import Endpoints, clear_metadata, endpoints
-from .flow import authorization_url, exchange_code, refresh, revoke, uses_pkce
-from .jwks import clear_jwks
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .claims import EVE_AUDIENCE, EVE_ISSUERS, SSOToken, parse_token_response, validate_jwt
+    from .discovery import Endpoints, endpoints
+    from .flow import authorization_url, exchange_code, refresh, revoke, uses_pkce
+
+#: Public name -> the submodule that defines it. The submodules are imported on
+#: first use: claims imports PyJWT (and so cryptography), transport imports
+#: requests-oauthlib, and ``esi.models`` imports this package when Django starts.
+_NAMES = {
+    "EVE_AUDIENCE": "claims",
+    "EVE_ISSUERS": "claims",
+    "SSOToken": "claims",
+    "parse_token_response": "claims",
+    "validate_jwt": "claims",
+    "Endpoints": "discovery",
+    "endpoints": "discovery",
+    "authorization_url": "flow",
+    "exchange_code": "flow",
+    "refresh": "flow",
+    "revoke": "flow",
+    "uses_pkce": "flow",
+}
 
 __all__ = [
     "EVE_AUDIENCE",
@@ -47,7 +68,23 @@ __all__ = [
 ]
 
 
+def __getattr__(name: str) -> Any:
+    module = _NAMES.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value  # once: later lookups (and mock.patch) see a plain attribute
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_NAMES})
+
+
 def clear_caches() -> None:
     """Forget the cached metadata document and JWKS (for tests and key rotation)."""
+    from .discovery import clear_metadata
+    from .jwks import clear_jwks
+
     clear_metadata()
     clear_jwks()

@@ -23,7 +23,11 @@ from requests_oauthlib import OAuth2Session
 
 from .. import __url__, __version__
 from ..app_settings import app_settings
+from ..debug import install_log_filter
 from ..errors import InvalidGrant, SSOError, SSOUnavailable
+
+# oauthlib's loggers exist from now: filter them too (EsiConfig.ready ran before they did).
+install_log_filter()
 
 #: True while django-esi itself talks to a loopback SSO (this thread or task only).
 _loopback_call: contextvars.ContextVar[bool] = contextvars.ContextVar("esi_sso_loopback_call", default=False)

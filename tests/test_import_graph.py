@@ -1,0 +1,105 @@
+"""What a start-up imports: the heavy libraries wait until a feature needs them.
+
+Not a timing: each check runs in a fresh interpreter and reads ``sys.modules``.
+
+* Django start-up with ``esi`` installed (admin, models, checks, views, urls)
+  imports neither PyJWT nor cryptography (both wait for the first SSO login or
+  token refresh), nor pydantic (the OpenAPI face's first call), nor bravado,
+  jsonschema or requests-oauthlib (the first client, the first SSO call).
+* Building a client from the bundled ``latest`` snapshot and making a public
+  call imports neither PyJWT, cryptography nor pydantic. It imports bravado,
+  and bravado imports jsonschema (and swagger_spec_validator) when its modules
+  are imported: ``bravado_core.spec``, ``.model``, ``.response`` and
+  ``.validate`` take names from them at module level, and request validation
+  (``validate_requests``) checks parameters with jsonschema. Their optional
+  format libraries wait (:mod:`esi._deferred_imports`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+#: Never at start-up, nor for a public call of the bravado face.
+NEVER = ("jwt", "cryptography", "pydantic", "pydantic_core")
+#: Not at Django start-up; the first client imports them.
+CLIENT = ("bravado", "bravado_core", "jsonschema", "swagger_spec_validator", "requests_oauthlib", "oauthlib")
+#: jsonschema's optional format libraries: never for ESI's specs.
+FORMAT_LIBRARIES = ("rfc3987_syntax.syntax_helpers", "uri_template.uritemplate", "lark")
+
+_PRELUDE = f"""
+import json, os, sys, threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+os.environ["DJANGO_SETTINGS_MODULE"] = "tests.settings"
+WATCHED = {list(NEVER + CLIENT + FORMAT_LIBRARIES)!r}
+def loaded():
+    return sorted(m for m in WATCHED if m in sys.modules)
+import django
+django.setup()
+import esi.admin, esi.checks, esi.decorators, esi.models, esi.tasks, esi.urls, esi.views
+after_setup = loaded()
+"""
+
+# A loopback ESI in the same process: the fake ESI would import its own libraries.
+_CALL = """
+class Handler(BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = json.dumps({"players": 12345, "server_version": "1", "start_time": "2020-05-01T11:00:00Z"}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json; charset=UTF-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *args):
+        pass
+server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+threading.Thread(target=server.serve_forever, daemon=True).start()
+from django.test import override_settings
+with override_settings(ESI_API_URL=f"http://127.0.0.1:{server.server_port}", ESI_SPEC_OFFLINE=True,
+                       ESI_SPEC_CACHE_DIR=os.environ["CACHE_DIR"]):
+    from esi.clients import EsiClientProvider
+    players = EsiClientProvider(app_info_text="test/1").client.Status.get_status().result()["players"]
+server.shutdown()
+print(json.dumps({"after_setup": after_setup, "after_call": loaded(), "players": players}))
+"""
+
+
+def _run(body: str, cache_dir: Path) -> dict[str, object]:
+    env = {**os.environ, "PYTHONPATH": str(REPO), "CACHE_DIR": str(cache_dir)}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    out = subprocess.run(
+        [sys.executable, "-c", _PRELUDE + body],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def test_django_start_up_with_esi_imports_no_jwt_cryptography_pydantic_nor_bravado(tmp_path: Path) -> None:
+    found = _run('print(json.dumps({"after_setup": after_setup}))', tmp_path)
+    assert found == {"after_setup": []}
+
+
+def test_a_public_call_of_a_client_from_the_bundled_snapshot_imports_no_jwt_cryptography_pydantic(
+    tmp_path: Path,
+) -> None:
+    # Twice: the first process builds the spec (empty cache), the second unpickles it.
+    for _ in range(2):
+        found = _run(_CALL, tmp_path)
+        assert found["players"] == 12345
+        assert found["after_setup"] == []
+        after_call = found["after_call"]
+        assert isinstance(after_call, list)
+        assert not set(after_call) & set(NEVER + FORMAT_LIBRARIES), after_call
+        # What bravado truly needs (see the module docstring), and nothing of the SSO.
+        assert set(after_call) == {"bravado", "bravado_core", "jsonschema", "swagger_spec_validator"}
