@@ -219,6 +219,7 @@ def esi_client_factory(
         http_client=http_client,
         datasource=datasource,
         compatibility_date=prepared.compatibility_date,
+        bravado_limit_errors=True,
     )
     return _build_client(context, spec_file)  # type: ignore[no-any-return]
 

@@ -42,7 +42,7 @@ from bravado_core.content_type import APP_JSON
 from bravado_core.exception import MatchingResponseNotFound
 
 from esi.app_settings import app_settings
-from esi.errors import IncompleteResponseError, ResponseContentError
+from esi.errors import ESILimitError, IncompleteResponseError, ResponseContentError
 from esi.http.cache import is_json_media_type
 from esi.pages import Generation, describe, stragglers
 from esi.query import join_nested_arrays
@@ -174,6 +174,8 @@ class ClientContext:
     compatibility_date: str | None = None
     #: Base URL of ESI; None reads ``ESI_API_URL`` on each call.
     api_url: str | None = None
+    #: Raise limits held back as bravado's HTTP 420 / 429 too (the bravado-era face: esi.bravado_errors).
+    bravado_limit_errors: bool = False
 
     def base_url(self) -> str:
         """Return ESI's base URL, without the trailing slash."""
@@ -345,7 +347,14 @@ class EsiFuture(_Unmarshal):
         request = self._request_for(overrides)
         if refetch:
             request = {**request, "headers": {**request["headers"], "Cache-Control": "no-cache"}}
-        data, response = HttpFuture.result(self._send(request, config), timeout=timeout)  # type: ignore[misc, attr-defined]
+        try:
+            data, response = HttpFuture.result(self._send(request, config), timeout=timeout)  # type: ignore[misc, attr-defined]
+        except ESILimitError as exc:
+            if not self._context.bravado_limit_errors:
+                raise
+            from esi.bravado_errors import as_http_error
+
+            raise as_http_error(exc) from exc
         return data, response
 
     def _request_for(self, overrides: dict[str, Any]) -> dict[str, Any]:

@@ -309,3 +309,23 @@ def test_update_token_data_during_an_sso_outage_keeps_the_token(
     assert (
         kept.refresh_token == token.refresh_token and kept.character_owner_hash == token.character_owner_hash
     )
+
+
+def test_a_rate_limit_held_back_is_bravados_429_too() -> None:
+    import pickle
+
+    from bravado.exception import HTTPTooManyRequests, make_http_exception, status_map
+
+    from esi.bravado_errors import as_http_error
+    from esi.errors import RateLimitExceeded
+
+    error = as_http_error(RateLimitExceeded("character-detail spent", 30.2, "char-detail"))
+    assert isinstance(error, HTTPTooManyRequests) and isinstance(error, RateLimitExceeded)
+    assert (
+        error.status_code == 429 and error.group == "char-detail" and str(error) == "character-detail spent"
+    )
+    assert error.response.headers == {"Retry-After": "31", "X-Ratelimit-Group": "char-detail"}
+    assert str(pickle.loads(pickle.dumps(error))) == str(error)
+    # bravado's own map of status to class is untouched: a real 429 is bravado's
+    assert status_map[429] is HTTPTooManyRequests and 420 not in status_map
+    assert type(make_http_exception(error.response)) is HTTPTooManyRequests

@@ -21,7 +21,7 @@ from celery import shared_task
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.test import Client
+from django.test import Client, override_settings
 from django.urls import include, path
 
 import esi
@@ -89,6 +89,18 @@ def check_character_ownership(owner_hash: str) -> str:
             return "changed"
         return "same"
     return "revoked" if not Token.objects.filter(character_owner_hash=owner_hash).exists() else "same"
+
+
+@shared_task(bind=True, max_retries=3)
+def fetch_status(self: Any) -> dict[str, Any]:
+    """Retry after ESI's error window when it says 420, as app-utils' retry helper does."""
+    try:
+        return esi_provider.client.Status.get_status().result()
+    except HTTPError as exc:
+        if exc.status_code == 420:
+            countdown = int(exc.response.headers.get("X-ESI-Error-Limit-Reset", 60))
+            raise self.retry(countdown=countdown, exc=exc) from exc
+        raise
 
 
 urlpatterns = [
@@ -162,6 +174,30 @@ def test_the_http_errors_apps_catch_are_bravados(fake_esi: Any, esi_token_factor
     assert forbidden.value.status_code == 403 and isinstance(forbidden.value, HTTPError)
     with pytest.raises(HTTPNotFound):
         esi_provider.client.Universe.get_universe_types(page=100_000).result()
+
+
+def test_a_call_held_back_by_the_error_limit_is_the_420_apps_catch(fake_esi: Any) -> None:
+    import pickle
+
+    from celery.exceptions import Retry
+
+    from esi.errors import ErrorLimitExceeded
+
+    with override_settings(ESI_ERROR_LIMIT_THRESHOLD=1000):  # the first error spends the budget
+        with pytest.raises(HTTPNotFound):
+            esi_provider.client.Universe.get_universe_types(page=100_000).result()
+        sent = len(fake_esi.journal)
+        with mock.patch.object(fetch_status, "retry", side_effect=Retry) as retry:
+            fetch_status.apply()
+        with pytest.raises(ErrorLimitExceeded) as held_back:  # this package's name for it, too
+            esi_provider.client.Status.get_status().result()
+    assert len(fake_esi.journal) == sent  # nothing was sent
+    assert 0 < retry.call_args.kwargs["countdown"] <= 60
+    error = held_back.value
+    assert isinstance(error, HTTPError) and error.status_code == 420 and error.retry_after is not None
+    assert 0 < int(error.response.headers["X-ESI-Error-Limit-Reset"]) <= 60
+    copy = pickle.loads(pickle.dumps(error))
+    assert type(copy) is type(error) and str(copy) == str(error) and copy.status_code == 420
 
 
 def test_ownership_check_keeps_an_unchanged_owner(fake_esi: Any, esi_token_factory: Any) -> None:
