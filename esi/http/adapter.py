@@ -200,11 +200,12 @@ class EsiHTTPAdapter(HTTPAdapter):
             and not url_has_secret(url)
         )
 
-    def _send_once(
-        self, request: requests.PreparedRequest, options: dict[str, Any], deadline: Deadline
-    ) -> requests.Response:
+    def _send_once(self, request: requests.PreparedRequest, options: dict[str, Any]) -> requests.Response:
+        # The deadline travels in the options, so that wrappers of this method (tests) pass it on.
+        options = dict(options)
+        deadline: Deadline = options.pop("deadline", None) or Deadline(None, request.method or "GET", "")
         timeout = deadline.clip(options["timeout"])
-        options = {**options, "timeout": timeout}
+        options["timeout"] = timeout
         if self.transport is not None:
             response = self.transport.send(request, **options)
         else:
@@ -237,7 +238,7 @@ class EsiHTTPAdapter(HTTPAdapter):
                 continue
             deadline.check()
             try:
-                response = self._send_once(request, options, deadline)
+                response = self._send_once(request, {**options, "deadline": deadline})
             except (requests.exceptions.SSLError, DeadlineExceeded):
                 raise
             except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
