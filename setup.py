@@ -42,6 +42,9 @@ setup(
     python_requires=">=3.10",
     # Namespace discovery: the data directories (templates, static, snapshots) are packages too,
     # so setuptools ships their files without warning that they are missing from `packages`.
+    # The project's root is the package root: `pip install -e` then adds it with a plain .pth
+    # file instead of a meta path finder, which setuptools warns about at length.
+    package_dir={"": "."},
     packages=find_namespace_packages(
         include=["esi", "esi.*", "esi_testing", "esi_testing.*", "spec_snapshots", "spec_snapshots.*"],
         exclude=["*.__pycache__"],
