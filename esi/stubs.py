@@ -10,10 +10,13 @@ each name resolves, on first use, to the real thing of the default spec
 * ``<OperationId>Operation`` is :class:`esi.openapi_clients.EsiOperation`, and
   ``<OperationId>OperationBody`` the type of that operation's request body.
 
-Type checkers see these names as ``Any`` (the module's ``__getattr__``), so
-code that imports them under ``TYPE_CHECKING`` type-checks. Importing this
-module costs nothing: the spec and pydantic are loaded when a name is first
-looked up.
+Type checkers read ``esi/stubs.pyi`` instead: every model with its fields,
+every alias, each ``<OperationId>Operation`` with the type its ``result()`` and
+``results()`` return, and ``ESIClientStub`` with one attribute per tag, as
+``python manage.py generate_esi_stubs`` renders them from the same models
+(the shipped one is of the bundled snapshot; run the command to get your
+date's). Importing this module costs nothing: the spec and pydantic are loaded
+when a name is first looked up.
 """
 
 from __future__ import annotations
