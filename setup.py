@@ -51,7 +51,14 @@ setup(
     ),
     include_package_data=True,
     package_data={
-        "esi": ["py.typed", "stubs.pyi", "templates/esi/*.html", "static/esi/*", "static/esi/**/*", "migrations/*.py"],
+        "esi": [
+            "py.typed",
+            "stubs.pyi",
+            "templates/esi/*.html",
+            "static/esi/*",
+            "static/esi/**/*",
+            "migrations/*.py",
+        ],
         "esi_testing": [
             "py.typed",
             "replay_key.pem",
