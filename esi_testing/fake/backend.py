@@ -43,6 +43,7 @@ from esi_testing.fake.lookups import NotFound, lookup
 from esi_testing.fake.routes import Route, RouteNotFound, RouteTable
 from esi_testing.fake.shaping import shape
 from esi_testing.fake.universe import Universe
+from esi_testing.fake.writes import READS, WRITES, WriteState
 
 __all__ = [
     "DEFAULT_DATA",
@@ -124,6 +125,8 @@ class FakeBackend(LimitsMixin):
         self._journal: deque[JournalEntry] = deque(maxlen=journal_size)
         #: The entities behind every operation: the data pack's, then generated from their id.
         self.universe = Universe(lambda: self.data, seed)
+        #: What writes did: the collections POST, PUT and DELETE change (reset() forgets them).
+        self.state = WriteState(self._materialize, clock)
         self.reset()
 
     def __repr__(self) -> str:
@@ -141,6 +144,7 @@ class FakeBackend(LimitsMixin):
             self._window = Window(started=self.clock())
             self._buckets: dict[tuple[str, str], Bucket] = {}
             self._random = random.Random(self.seed)
+            self.state.reset()
 
     # --- routes ---------------------------------------------------------------
 
@@ -270,6 +274,41 @@ class FakeBackend(LimitsMixin):
                 self._generated.clear()
             self._generated[key] = body
         return body
+
+    def stateful(self, route: Route, params: Mapping[str, Any]) -> tuple[int, Any] | None:
+        """Return (status, body) of a write, or of a read of what writes change; None otherwise.
+
+        A write changes :attr:`state` (see :mod:`esi_testing.fake.writes`); a read of
+        fittings, contacts, mail, labels, calendar or fleets answers from it.
+        """
+        write, read = WRITES.get(route.key), READS.get(route.key)
+        if write is None and read is None:
+            return None
+        with self._lock:
+            if write is not None:
+                body = write(self.state, params, None)[1]
+            else:
+                assert read is not None
+                body = read(self.state, params)
+                if body is None:
+                    return None
+            body = copy.deepcopy(body)
+        if route.response_schema is None:
+            return route.success_status, None
+        return route.success_status, self.shaped(route, body, cache=False)
+
+    def _materialize(self, operation: str, params: Mapping[str, Any]) -> Any:
+        """Return what a read answers before any write: the data pack's record, else generated."""
+        record = self.data.match({operation}, params)
+        if record is not None and record.status == 200:
+            return record.body
+        for table in self.tables:
+            try:
+                route = table.find(operation)
+            except RouteNotFound:
+                continue
+            return self.generated(route, dict(params), None, params)
+        return None
 
     def answer(
         self, route: Route, params: Mapping[str, Any], language: str | None, hints: Mapping[str, Any]

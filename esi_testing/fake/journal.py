@@ -22,7 +22,7 @@ class JournalEntry:
     operation: str | None = None
     snapshot: str | None = None
     character_id: int | None = None
-    source: str | None = None  # recorded, universe, generated, fault, error, control
+    source: str | None = None  # recorded, state, universe, generated, fault, error, control
     etag: str | None = None  # the ETag the answer carried
 
     def to_dict(self) -> dict[str, Any]:
