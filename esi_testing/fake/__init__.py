@@ -5,6 +5,11 @@ Modules:
 * ``backend.py``: the fake ESI's state, no HTTP (data pack, faults, limits, journal);
 * ``routes.py``: the route table built from a spec snapshot;
 * ``app.py``: the WSGI app that answers as ESI does;
+* ``universe.py``: the entities behind every operation (the data pack's, then generated from their id);
+* ``lookups.py``: the reads the universe answers (names, ids, affiliation, members...);
+* ``writes.py``: what writes did (fittings, contacts, mail, calendar, fleets);
+* ``shaping.py``: a record adapted to the schema of the spec answering;
+* ``faults.py``, ``journal.py``, ``limits.py``: injected faults, the journal, error and rate limits;
 * ``guard.py``: what both apps accept before answering (sizes, JSON shape, control origin);
 * ``tokens.py``: keys, JWKS and access tokens as EVE SSO signs them (no state);
 * ``sso.py``: the fake SSO's state, no HTTP (clients, characters, codes, refresh tokens, faults, journal);
