@@ -14,14 +14,15 @@ Building a bravado :class:`~bravado_core.spec.Spec` from a full ESI spec takes
 about a second with validation, so it is done once per machine: the built spec
 is pickled into ``ESI_SPEC_CACHE_DIR``, keyed by the sha256 of each source spec,
 the resource-version mix and the library versions, and kept in memory for the
-process. Snapshots are known-good (checked when imported), so they are built
+process; the file holds one fragment per operation, read when the operation is
+first used (:mod:`esi.lazy_spec`). Snapshots are known-good (checked when imported), so they are built
 without spec validation; a ``spec_file`` is validated on its first build.
 
 Public API::
 
     from esi.spec import SpecRequest, get_spec
     prepared = get_spec(SpecRequest(version="latest", resource_versions=(("Universe", "v1"),)))
-    prepared.spec                    # bravado_core Spec, shared: do not mutate
+    prepared.spec                    # esi.lazy_spec.LazySpec, shared: do not mutate
     prepared.version_of("Universe")  # "v1"
 """
 
@@ -42,6 +43,7 @@ from typing import Any
 
 from esi.app_settings import app_settings
 from esi.errors import SpecError
+from esi.lazy_spec import LazySpec
 
 __all__ = [
     "CACHE_FORMAT",
@@ -59,7 +61,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 #: Bump when the shape of what is pickled, or how specs are merged, changes.
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 
 _HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 _REF_SECTIONS = ("parameters", "definitions", "responses")
@@ -462,7 +464,7 @@ def _build(plan: _Plan) -> PreparedSpec:
     # it must hold no HTTP client (sessions, authenticators, tokens).
     spec.http_client = None
     return PreparedSpec(
-        spec=spec,
+        spec=LazySpec.from_spec(spec, config),
         label=plan.label,
         resource_versions=resource_versions,
         aliases=aliases,
@@ -475,12 +477,17 @@ def _read_disk(path: Path) -> PreparedSpec | None:
     try:
         with path.open("rb") as f:
             prepared = pickle.load(f)
+            start = f.tell()
+        if not isinstance(prepared, PreparedSpec) or not isinstance(prepared.spec, LazySpec):
+            return None
+        # The operations' fragments follow the pickle: mapped, read when an operation is first used.
+        prepared.spec.map_region(path, start)
     except FileNotFoundError:
         return None
     except Exception:  # a truncated or stale file is rebuilt, never fatal
         logger.warning("ignoring unreadable spec cache file %s", path, exc_info=True)
         return None
-    return prepared if isinstance(prepared, PreparedSpec) else None
+    return prepared
 
 
 def _write_disk(path: Path, prepared: PreparedSpec) -> None:
@@ -489,6 +496,7 @@ def _write_disk(path: Path, prepared: PreparedSpec) -> None:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".spec-", suffix=".tmp")
         with os.fdopen(fd, "wb") as f:
             pickle.dump(prepared, f, protocol=pickle.HIGHEST_PROTOCOL)
+            prepared.spec.write_region(f)
         os.replace(tmp, path)  # atomic: concurrent readers see the old file or the new one
     except OSError:
         logger.warning("cannot write the spec cache file %s", path, exc_info=True)
