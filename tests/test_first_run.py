@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 import socket
 import sys
@@ -27,7 +28,10 @@ def shared():
 """
 
 
-def test_a_fixtures_skip_is_one_summary_line(pytester: pytest.Pytester) -> None:
+def test_a_fixtures_skip_is_one_summary_line(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     pytester.makeconftest(SHARED_FIXTURE)
     for name in ("a", "b"):
         pytester.makepyfile(**{f"test_{name}": "def test_one(shared): pass\n\ndef test_two(shared): pass\n"})
