@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -59,3 +60,41 @@ def best_of(repeat: int, fn: Callable[[], Any]) -> float:
         fn()
         times.append(time.perf_counter() - start)
     return min(times)
+
+
+@dataclass
+class Row:
+    """One line of ``make bench``'s table: a figure, the floor of the same run, 7.0.1's, the target."""
+
+    figure: str
+    ours: float
+    floor: float | None
+    v701: float | None
+    unit: str
+    target: str = ""
+    met: bool | None = None
+    note: str = ""
+
+    @property
+    def ratio(self) -> float | None:
+        """Return ours / floor, or None without a floor."""
+        return self.ours / self.floor if self.floor else None
+
+
+def _value(value: float | None, unit: str) -> str:
+    if value is None:
+        return ""
+    if unit == "MiB":
+        return f"{value:.1f} MiB"
+    return f"{value:.3f} {unit}".strip()
+
+
+def print_table(rows: list[Row]) -> None:
+    """Print ``rows`` as one Markdown table."""
+    print("| figure | django-esi | floor | ratio | 7.0.1 | target | met | note |")
+    print("|---|---:|---:|---:|---:|---|---|---|")
+    for r in rows:
+        ratio = "" if r.ratio is None else f"{r.ratio:.2f}x"
+        met = {True: "yes", False: "**no**", None: ""}[r.met]
+        cells = [r.figure, _value(r.ours, r.unit), _value(r.floor, r.unit), ratio, _value(r.v701, r.unit)]
+        print("| " + " | ".join([*cells, r.target, met, r.note]) + " |")

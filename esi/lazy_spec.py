@@ -30,7 +30,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, BinaryIO
 
-__all__ = ["FULL", "LazyOperations", "LazyResource", "LazySpec", "fragment_of"]
+__all__ = ["FULL", "LazyOperations", "LazyResource", "LazySpec", "fragment_of", "model_spec_of"]
 
 #: Index key of the whole spec's fragment.
 FULL = ""
@@ -69,6 +69,16 @@ def fragment_of(spec_dict: Mapping[str, Any], path: str, method: str) -> dict[st
     _refs(path_item, spec_dict, found)
     fragment.update(found)
     return fragment
+
+
+def model_spec_of(spec: Any) -> Mapping[str, Any]:
+    """Return what a model builder of ``spec`` reads: its definitions, as far as they are known.
+
+    For a :class:`LazySpec`, the definitions of the operations built so far (all of
+    them once the whole spec is built); for a bravado ``Spec``, its spec dict.
+    The same object on every call, so that one builder serves the spec.
+    """
+    return spec.model_spec if isinstance(spec, LazySpec) else spec.spec_dict
 
 
 class LazyOperations(Mapping[str, Any]):
@@ -136,6 +146,9 @@ class LazySpec:
         self._lock = threading.RLock()
         self._built: dict[tuple[str, str], Any] = {}
         self._full: Any = None
+        #: The definitions of the operations built so far (all of them once the whole spec is):
+        #: what a model builder needs for the responses of those operations, by name.
+        self.model_spec: dict[str, dict[str, Any]] = {"definitions": {}}
         self.resources = _Resources(
             {name: LazyResource(name, LazyOperations(self, name, ops)) for name, ops in index.items()},
             aliases,
@@ -187,8 +200,13 @@ class LazySpec:
             if built is None:
                 if self._full is not None:
                     built = self._full.resources[resource].operations[op_id]
+                    definitions = self._full.spec_dict.get("definitions") or {}
                 else:
-                    built = self._build(self._fragment(key)).resources[resource].operations[op_id]
+                    fragment = self._fragment(key)
+                    built = self._build(fragment).resources[resource].operations[op_id]
+                    definitions = fragment.get("definitions") or {}
+                for name, schema in definitions.items():
+                    self.model_spec["definitions"].setdefault(name, schema)
                 self._built[(resource, op_id)] = built
         return built
 
@@ -198,7 +216,10 @@ class LazySpec:
         if self._full is None:
             with self._lock:
                 if self._full is None:
-                    self._full = self._build(self._fragment(FULL))
+                    full = self._build(self._fragment(FULL))
+                    for name, schema in (full.spec_dict.get("definitions") or {}).items():
+                        self.model_spec["definitions"].setdefault(name, schema)
+                    self._full = full
         return self._full
 
     def __getattr__(self, name: str) -> Any:

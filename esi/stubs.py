@@ -39,9 +39,11 @@ def _builder_and_spec() -> tuple[Any, Any]:
     date = str(app_settings.ESI_COMPATIBILITY_DATE or "newest")
     if date != "newest":
         date = snapshot_date(date)
+    from esi.lazy_spec import model_spec_of
+
     prepared = get_spec(SpecRequest(compatibility_date=date))
-    spec = prepared.spec.spec_dict
-    return builder_for(spec), spec
+    spec = prepared.spec.spec_dict  # the whole spec: every name may be asked for
+    return builder_for(model_spec_of(prepared.spec)), spec  # the face's own builder: the same classes
 
 
 def _has_operation(spec: Any, operation_id: str) -> bool:

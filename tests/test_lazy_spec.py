@@ -122,3 +122,15 @@ def test_the_cost_of_a_client_grows_with_the_operations_used_not_the_size_of_the
     for prepared in read.values():
         assert list(prepared.spec._built) == [("Universe", "get_universe_types_type_id")]
         assert prepared.spec._full is None
+
+
+@pytest.mark.esi_snapshot("2025-12-16")
+def test_the_openapi_faces_first_call_reads_only_its_operation(disk_cache: Path, fake_esi: Any) -> None:
+    from esi.openapi_clients import ESIClientProvider
+
+    _warm(SpecRequest(compatibility_date="2025-12-16"))
+    client = ESIClientProvider("2025-12-16", ua_appname="Lazy", ua_version="1.0").client
+    assert client.Status.GetStatus().result(use_etag=False).players > 0
+    lazy = get_spec(SpecRequest(compatibility_date="2025-12-16")).spec
+    assert list(lazy._built) == [("Status", "GetStatus")]
+    assert lazy._full is None  # its model came from its own fragment's definitions

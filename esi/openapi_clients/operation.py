@@ -79,9 +79,12 @@ class FaceContext:
     def models(self) -> Any:
         """Return the pydantic model builder of the client's spec (importing pydantic now)."""
         if self.builder is None:
+            from esi.lazy_spec import model_spec_of
+
             from .models import builder_for
 
-            self.builder = builder_for(self.engine.swagger_spec.spec_dict)
+            # The definitions of the operations built so far: the whole spec is never read for them.
+            self.builder = builder_for(model_spec_of(self.engine.swagger_spec))
         return self.builder
 
 
