@@ -37,7 +37,8 @@ from typing import Any
 
 from esi.stubs import ESIClientStub
 
-from .operation import EsiOperation, EsiOperationAsync, FaceContext
+from .asynchronous import EsiOperationAsync
+from .operation import EsiOperation, FaceContext
 
 __all__ = [
     "ESIClient",

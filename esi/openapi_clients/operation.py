@@ -18,14 +18,11 @@ this module keeps 10.x's behaviour:
 * errors are :mod:`esi.exceptions`' (``HTTPClientError``, ``HTTPServerError``,
   ``ESIErrorLimitException``, ``ESIBucketLimitException``).
 
-The async variant prepares the token on Django's sync thread (it may touch the
-database) and sends from worker threads (:func:`asyncio.to_thread`), so the
-event loop never waits on ESI; pages and languages are gathered concurrently.
+The async variant is :mod:`esi.openapi_clients.asynchronous`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -41,7 +38,7 @@ from esi.exceptions import (
     HTTPServerError,
 )
 
-__all__ = ["ETAG_EXPIRY", "EsiOperation", "EsiOperationAsync", "FaceContext"]
+__all__ = ["ETAG_EXPIRY", "EsiOperation", "FaceContext"]
 
 #: Seconds an ETag handed out is remembered (as django-esi 10.x: a week).
 ETAG_EXPIRY = 7 * 24 * 3600
@@ -430,69 +427,4 @@ class EsiOperation:
 
         wanted = self._languages(languages)
         found = _map_concurrently(lambda lang: self.results(accept_language=lang, **kwargs), wanted)
-        return dict(zip(wanted, found, strict=True))
-
-
-class EsiOperationAsync(EsiOperation):
-    """The same operation for ``async`` code: ``await op.result()``, the event loop never blocked."""
-
-    async def _prepare_async(self, extra: Mapping[str, Any]) -> _Call:
-        from asgiref.sync import sync_to_async
-
-        # On Django's sync thread: a refresh writes the token row, inside the caller's transaction.
-        return await sync_to_async(self._prepare, thread_sensitive=True)(extra)
-
-    async def result(  # type: ignore[override]
-        self,
-        use_etag: bool = True,
-        return_response: bool = False,
-        force_refresh: bool = False,
-        use_cache: bool = True,
-        store_cache: bool = True,
-        last_modified: datetime | None = None,
-        **extra: Any,
-    ) -> Any:
-        """Return the answer as models, as :meth:`EsiOperation.result` does, without blocking the loop."""
-        call = await self._prepare_async(extra)
-        headers = self._headers(use_cache and not force_refresh, store_cache, last_modified)
-        data, response = await asyncio.to_thread(self._result, call, use_etag, force_refresh, headers)
-        return (data, response) if return_response else data
-
-    async def results(  # type: ignore[override]
-        self,
-        use_etag: bool = True,
-        return_response: bool = False,
-        force_refresh: bool = False,
-        use_cache: bool = True,
-        store_cache: bool = True,
-        last_modified: datetime | None = None,
-        **extra: Any,
-    ) -> Any:
-        """Return every page's items, as :meth:`EsiOperation.results`; pages 2..N gathered."""
-        call = await self._prepare_async(extra)
-        headers = self._headers(use_cache and not force_refresh, store_cache, last_modified)
-        if self._is_cursor():
-            items, response = await asyncio.to_thread(self._cursor, call, headers)
-        elif self._is_paged():
-            if force_refresh:
-                self._forget(call, 1)
-            raw, response, count = await asyncio.to_thread(self._first_page, call, headers)
-            if force_refresh:
-                for page in range(2, count + 1):
-                    self._forget(call, page)
-            rest = await asyncio.gather(
-                *(asyncio.to_thread(self._fetch, call, headers, page=n) for n in range(2, count + 1))
-            )
-            items, response = await asyncio.to_thread(self._combine, call, use_etag, [(raw, response), *rest])
-        else:
-            data, response = await asyncio.to_thread(self._result, call, use_etag, force_refresh, headers)
-            items = data if isinstance(data, list) else [data]
-        return (items, response) if return_response else items
-
-    async def results_localized(  # type: ignore[override]
-        self, languages: Iterable[str] | str | None = None, **kwargs: Any
-    ) -> dict[str, Any]:
-        """Return ``results()`` for each language, the languages gathered concurrently."""
-        wanted = self._languages(languages)
-        found = await asyncio.gather(*(self.results(accept_language=lang, **kwargs) for lang in wanted))
         return dict(zip(wanted, found, strict=True))
