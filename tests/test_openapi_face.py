@@ -355,3 +355,28 @@ def test_results_with_force_refresh_returns_every_page_again(esi: ESIClientProvi
     again = operation(region_id=10000002, order_type="all").results(force_refresh=True)
     assert len(again) == len(orders)
     assert _sent(fake_esi, "/markets/10000002/orders") > before
+
+
+def test_post_calls_as_eveuniverse_and_alliance_auth_make_them(esi: ESIClientProvider) -> None:
+    ids = esi.client.Universe.PostUniverseIds(body=["Ada Quickfoot"]).result(use_etag=False)
+    found = {category: entities for category, entities in ids.model_dump().items() if entities}
+    assert found == {"characters": [{"id": CHARACTER_ID, "name": "Ada Quickfoot"}]}
+    affiliations, response = esi.client.Character.PostCharactersAffiliation(body=[CHARACTER_ID]).result(
+        use_etag=False, return_response=True
+    )
+    assert affiliations[0].character_id == CHARACTER_ID and affiliations[0].corporation_id
+    assert response.status_code == 200
+
+
+def test_a_spec_file_of_the_openapi_era_is_used_as_given(fake_esi: Any, tmp_path: Any) -> None:
+    import gzip
+    import shutil
+
+    import spec_snapshots
+
+    path = tmp_path / "openapi_2025-12-16.json"
+    with gzip.open(spec_snapshots.get(compatibility_date=DATE).path) as packed, path.open("wb") as out:
+        shutil.copyfileobj(packed, out)
+    esi = ESIClientProvider(DATE, "django-eveuniverse", "2.2.0", spec_file=str(path))
+    assert esi.client.Universe.GetUniverseTypesTypeId(type_id=587).result(use_etag=False).name == "Rifter"
+    assert fake_esi.journal[-1].headers["X-Compatibility-Date"] == DATE
