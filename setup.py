@@ -91,8 +91,13 @@ setup(
         "testing": TESTING,
         "docs": DOCS,
         "fuzz": FUZZ,
+        # orjson decodes ESI's JSON bodies about 3x faster (esi.http.jsonbody); optional.
+        "fast": ["orjson>=3.9"],
         # playwright drives the system Chromium in the browser test; it never downloads a browser.
-        "dev": TESTING + DOCS + LINT + ["tox>=4", "psycopg[binary]>=3.1", "redis>=5.0", "playwright>=1.40"],
+        "dev": TESTING
+        + DOCS
+        + LINT
+        + ["orjson>=3.9", "tox>=4", "psycopg[binary]>=3.1", "redis>=5.0", "playwright>=1.40"],
     },
     entry_points={"pytest11": ["esi_testing = esi_testing.plugin"]},
     classifiers=[

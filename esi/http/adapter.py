@@ -40,6 +40,7 @@ from esi.errors import RateLimitExceeded
 from .cache import ResponseCache, cache_key
 from .deadline import Deadline, DeadlineExceeded, read_body
 from .identity import Caller, identify, redact_url, url_has_secret
+from .jsonbody import fast_json
 from .limits import ErrorLimitGuard, RateLimitGuard, parse_retry_after
 
 __all__ = ["EsiHTTPAdapter", "RETRY_STATUSES", "never_sent"]
@@ -132,7 +133,7 @@ class EsiHTTPAdapter(HTTPAdapter):
             if entry is not None and entry.is_fresh(self.clock()) and "no-cache" not in directives:
                 response = entry.to_response(request, self)
                 self._log(method, url, response, started, "hit")
-                return response
+                return fast_json(response)
         outgoing = request
         if entry is not None and entry.etag:
             outgoing = request.copy()
@@ -146,7 +147,9 @@ class EsiHTTPAdapter(HTTPAdapter):
         }
         total = app_settings.ESI_REQUESTS_TOTAL_TIMEOUT
         deadline = Deadline(None if total is None else float(total), method, url)
-        response = self._send_with_retries(outgoing, method, url, character or "unknown", options, deadline)
+        response = fast_json(
+            self._send_with_retries(outgoing, method, url, character or "unknown", options, deadline)
+        )
         cache_state = "off"
         if key is not None:
             now = self.clock()
@@ -163,7 +166,7 @@ class EsiHTTPAdapter(HTTPAdapter):
                 if fresh is not None:
                     self.response_cache.set(key, fresh, now)
         self._log(method, url, response, started, cache_state)
-        return response
+        return fast_json(response)  # a revalidated entry is a new response
 
     # -- pieces -------------------------------------------------------------------
 
