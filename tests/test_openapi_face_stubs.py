@@ -48,6 +48,12 @@ def no_such_field(character: CharactersDetail) -> None:
 
 def an_id() -> CharacterID:
     return "not an int"
+
+
+async def async_players(provider: ESIClientProvider) -> int:
+    client = await provider.client_async
+    status = await client.Status.GetStatus().result()
+    return int(status.players)
 """
 
 

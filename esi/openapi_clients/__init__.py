@@ -116,8 +116,8 @@ class ESITagAsync(ESITag):
     _operation_class = EsiOperationAsync
 
 
-class ESIClient(ESIClientStub):
-    """The client: ``client.<Tag>.<OperationId>(**params).result()``."""
+class _Client:
+    """What both clients share: tags by attribute, the app's ETags."""
 
     _tag_class: type[ESITag] = ESITag
 
@@ -142,8 +142,15 @@ class ESIClient(ESIClientStub):
         return f"<{type(self).__name__} {self._context.app_name}>"
 
 
-class ESIClientAsync(ESIClient):
-    """The client for async code: ``await client.<Tag>.<OperationId>(**params).result()``."""
+class ESIClient(_Client, ESIClientStub):
+    """The client: ``client.<Tag>.<OperationId>(**params).result()`` (typed by ``esi/stubs.pyi``)."""
+
+
+class ESIClientAsync(_Client):
+    """The client for async code: ``await client.<Tag>.<OperationId>(**params).result()``.
+
+    Not an ``ESIClientStub``: the stub types the synchronous calls.
+    """
 
     _tag_class = ESITagAsync
 
