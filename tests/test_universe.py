@@ -270,3 +270,20 @@ def test_id_ranges_and_spelt_names() -> None:
     assert unspell("xyz") is None and unspell("Qq") is None
     universe = Universe(lambda: FakeBackend().data)
     assert universe.resolve_names([universe.name(2100000047)[1]])["characters"][0]["id"] == 2100000047  # type: ignore[index]
+
+
+def test_asset_names_and_locations_answer_the_owners_own_items(esi: Esi) -> None:
+    token = esi.fake.issue_tokens(90000001, ["esi-assets.read_assets.v1"])["access_token"]
+    headers = {**esi.headers(), "Authorization": f"Bearer {token}"}
+    assets = requests.get(esi.url("/characters/90000001/assets"), headers=headers, timeout=10).json()
+    ship = next(a for a in assets if a["type_id"] == 587)
+    wanted = [ship["item_id"], 1_234_567]  # the Rifter, and an item the character does not own
+    names = requests.post(
+        esi.url("/characters/90000001/assets/names"), json=wanted, headers=headers, timeout=10
+    )
+    assert names.json() == [{"item_id": ship["item_id"], "name": "Rifter"}]
+    places = requests.post(
+        esi.url("/characters/90000001/assets/locations"), json=wanted, headers=headers, timeout=10
+    )
+    assert [p["item_id"] for p in places.json()] == [ship["item_id"]]
+    assert set(places.json()[0]["position"]) == {"x", "y", "z"}

@@ -319,19 +319,36 @@ class FakeBackend(LimitsMixin):
         members, an alliance's corporations; market orders and assets generated
         and linked to the universe. An id that is not an entity of its kind: 404.
         """
+
+        def produce(operation: str | None = None, other: Mapping[str, Any] | None = None) -> Any:
+            if operation is None:
+                return copy.deepcopy(self.generated(route, params, language, hints))
+            return self._related(route.table, operation, other or {})
+
         try:
-            body = lookup(
-                self.universe,
-                route.key,
-                params,
-                language,
-                lambda: copy.deepcopy(self.generated(route, params, language, hints)),
-            )
+            body = lookup(self.universe, route.key, params, language, produce)
         except NotFound as exc:
             return exc.status, {"error": exc.message}
         if body is None:
             return None
         return route.success_status, self.shaped(route, body, cache=False)
+
+    def _related(self, table: RouteTable, operation: str, params: Mapping[str, Any]) -> Any:
+        """Return what another operation answers (a character's assets, for their names)."""
+        try:
+            route = table.find(operation)
+        except RouteNotFound:
+            return None
+        record = self.data.match(route.aliases, params)
+        if record is not None:
+            return copy.deepcopy(record.body) if record.status == 200 else None
+        return lookup(
+            self.universe,
+            route.key,
+            params,
+            None,
+            lambda *_: copy.deepcopy(self.generated(route, dict(params), None, params)),
+        )
 
     def shaped(
         self, route: Route, body: Any, headers: Mapping[str, str] | None = None, *, cache: bool = True

@@ -8,7 +8,7 @@ answer). An id outside its kind's range answers as ESI does: 404 with ESI's mess
 Generated lists are linked to the universe: market orders sit in stations of
 their region (``system_id`` the station's), with types of the data pack; a
 character's assets sit in their corporation's home station, or inside another of
-their items.
+their items; asset names and locations answer the owner's own items.
 """
 
 from __future__ import annotations
@@ -20,7 +20,9 @@ from esi_testing.fake.universe import ENTITY_OPERATIONS, Universe
 
 __all__ = ["LOOKUPS", "NotFound", "lookup"]
 
-Generated = Callable[[], Any]
+#: ``generated()`` is the generated answer of the request; ``generated(operation, params)``
+#: what another operation answers (recorded, or generated and linked).
+Generated = Callable[..., Any]
 
 #: Operation -> (kind, id parameter, ESI's 404 message) of the entity reads.
 _ENTITIES = {
@@ -167,6 +169,34 @@ def _assets(owner: str) -> Callable[[Universe, Mapping[str, Any], Generated], An
     return link
 
 
+def _owned(owner: str, what: str) -> Callable[[Universe, Mapping[str, Any], Generated], Any]:
+    """Return the handler of ``post_<owner>s_<owner>_id_assets_<what>``: about the owner's own items."""
+
+    def answer(universe: Universe, params: Mapping[str, Any], generated: Generated) -> Any:
+        key = f"{owner}_id"
+        assets = generated(f"get_{owner}s_{key}_assets", {key: params.get(key)}) or []
+        items = {a.get("item_id"): a for a in assets if isinstance(a, Mapping)}
+        wanted = [i for i in _listed(params) if i in items]
+        if what == "names":
+            out = []
+            for item_id in wanted:
+                named = universe.name(items[item_id].get("type_id"), "inventory_type")  # type: ignore[arg-type]
+                out.append({"item_id": item_id, "name": named[1] if named else "None"})
+            return out
+        positions = generated() if isinstance(generated(), list) else []
+        return [
+            {
+                "item_id": item_id,
+                "position": (positions[i % len(positions)] if positions else {}).get(
+                    "position", {"x": 0.0, "y": 0.0, "z": 0.0}
+                ),
+            }
+            for i, item_id in enumerate(wanted)
+        ]
+
+    return answer
+
+
 #: Operation -> handler of the universe reads other than the entities by id.
 LOOKUPS: dict[str, Callable[[Universe, Mapping[str, Any], Generated], Any]] = {
     "post_universe_names": _names,
@@ -177,4 +207,8 @@ LOOKUPS: dict[str, Callable[[Universe, Mapping[str, Any], Generated], Any]] = {
     "get_markets_region_id_orders": _orders,
     "get_characters_character_id_assets": _assets("character"),
     "get_corporations_corporation_id_assets": _assets("corporation"),
+    "post_characters_character_id_assets_names": _owned("character", "names"),
+    "post_characters_character_id_assets_locations": _owned("character", "locations"),
+    "post_corporations_corporation_id_assets_names": _owned("corporation", "names"),
+    "post_corporations_corporation_id_assets_locations": _owned("corporation", "locations"),
 }
