@@ -83,6 +83,8 @@ def character_facts(esi: Esi, character_id: int) -> dict[str, Any]:
         assert character_id in esi.get(f"/corporations/{corporation_id}/members", as_character=character_id)
     if character.get("alliance_id"):
         assert corporation_id in esi.get(f"/alliances/{character['alliance_id']}/corporations")
+    history = esi.get(f"/characters/{character_id}/corporationhistory")
+    assert max(history, key=lambda h: h["start_date"])["corporation_id"] == corporation_id
     return {"name": name, "corporation_id": corporation_id, "alliance_id": character.get("alliance_id")}
 
 

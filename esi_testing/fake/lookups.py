@@ -197,6 +197,18 @@ def _owned(owner: str, what: str) -> Callable[[Universe, Mapping[str, Any], Gene
     return answer
 
 
+def _history(universe: Universe, params: Mapping[str, Any], generated: Generated) -> Any:
+    """A character's corporation history ends in the corporation the character is in."""
+    character = universe.entity("character", params.get("character_id"))  # type: ignore[arg-type]
+    if character is None:
+        raise NotFound("Character not found")
+    history = [h for h in generated() or () if isinstance(h, dict)]
+    history.sort(key=lambda h: str(h.get("start_date", "")))
+    if history:
+        history[-1]["corporation_id"] = character["corporation_id"]
+    return history
+
+
 #: Operation -> handler of the universe reads other than the entities by id.
 LOOKUPS: dict[str, Callable[[Universe, Mapping[str, Any], Generated], Any]] = {
     "post_universe_names": _names,
@@ -207,6 +219,7 @@ LOOKUPS: dict[str, Callable[[Universe, Mapping[str, Any], Generated], Any]] = {
     "get_markets_region_id_orders": _orders,
     "get_characters_character_id_assets": _assets("character"),
     "get_corporations_corporation_id_assets": _assets("corporation"),
+    "get_characters_character_id_corporationhistory": _history,
     "post_characters_character_id_assets_names": _owned("character", "names"),
     "post_characters_character_id_assets_locations": _owned("character", "locations"),
     "post_corporations_corporation_id_assets_names": _owned("corporation", "names"),
