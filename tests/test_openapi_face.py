@@ -380,3 +380,28 @@ def test_a_spec_file_of_the_openapi_era_is_used_as_given(fake_esi: Any, tmp_path
     esi = ESIClientProvider(DATE, "django-eveuniverse", "2.2.0", spec_file=str(path))
     assert esi.client.Universe.GetUniverseTypesTypeId(type_id=587).result(use_etag=False).name == "Rifter"
     assert fake_esi.journal[-1].headers["X-Compatibility-Date"] == DATE
+
+
+def test_both_faces_share_one_engine_its_limits_cache_and_statistics(
+    esi: ESIClientProvider, fake_esi: Any
+) -> None:
+    from esi.clients import EsiClientProvider
+
+    bravado_era = EsiClientProvider(compatibility_date=DATE).client
+    seen: list[str] = []
+
+    def receiver(sender: Any, operation: str, **kwargs: Any) -> None:
+        seen.append(operation)
+
+    esi_request_statistics.connect(receiver)
+    try:
+        bravado_era.Status.get_status().result()
+        esi.client.Status.GetStatus().result(use_etag=False)  # the bravado-era call cached it
+    finally:
+        esi_request_statistics.disconnect(receiver)
+    assert seen == ["GetStatus", "GetStatus"] and _sent(fake_esi, "/status") == 1
+    fake_esi.add_fault(operation="GetStatus", status=420, times=1)
+    with pytest.raises(ESIErrorLimitException):
+        esi.client.Status.GetStatus().result(force_refresh=True)
+    with pytest.raises(errors.ErrorLimitExceeded):  # one limiter: the other face is held too
+        bravado_era.Universe.get_universe_types_type_id(type_id=587).result()
