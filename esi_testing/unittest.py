@@ -48,18 +48,15 @@ class FakeESIMixin:
         stack.enter_context(use_fake(cls.fake_esi))
         stack.enter_context(cls.fake_esi.override_settings())
         cls._fake_esi_stack = stack
+        # A class cleanup, not tearDownClass: Django undoes a class's @override_settings in a
+        # class cleanup, after tearDownClass; cleanups run last-in first-out, so the fake's
+        # settings, entered first, are undone last and nothing of them outlives the class.
+        cls.addClassCleanup(stack.close)  # type: ignore[attr-defined]
         try:
             super().setUpClass()  # type: ignore[misc]
         except BaseException:
             stack.close()
             raise
-
-    @classmethod
-    def tearDownClass(cls) -> None:
-        try:
-            super().tearDownClass()  # type: ignore[misc]
-        finally:
-            cls._fake_esi_stack.close()
 
     def setUp(self) -> None:
         from esi import sso

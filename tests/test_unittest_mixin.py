@@ -1,5 +1,7 @@
 """esi_testing.unittest: the fake for manage.py test users."""
 
+import os
+
 from esi.clients import esi_client_factory
 from esi.models import Token
 from esi_testing.unittest import FakeESITestCase
@@ -31,3 +33,26 @@ class CharacterTests(FakeESITestCase):
 
         self.assertEqual(app_settings.ESI_SSO_CLIENT_ID, self.fake_esi.client_id)
         self.assertEqual(app_settings.ESI_API_URL, self.fake_esi.url + "/")
+
+
+def test_a_class_with_override_settings_leaves_no_fake_setting_behind():
+    """Django undoes a class's @override_settings after tearDownClass; the fake's must outlast it."""
+    import unittest
+
+    from django.conf import settings
+    from django.test import SimpleTestCase, override_settings
+
+    from esi_testing.unittest import FakeESIMixin
+
+    @override_settings(ROOT_URLCONF="tests.urls")
+    class Decorated(FakeESIMixin, SimpleTestCase):
+        def test_inside(self):
+            self.assertEqual(settings.ESI_SSO_TOKEN_URL, self.fake_esi.settings()["ESI_SSO_TOKEN_URL"])
+
+    before = getattr(settings, "ESI_SSO_TOKEN_URL", None)
+    with open(os.devnull, "w") as devnull:
+        result = unittest.TextTestRunner(stream=devnull, verbosity=0).run(
+            unittest.defaultTestLoader.loadTestsFromTestCase(Decorated)
+        )
+    assert result.wasSuccessful(), result.errors + result.failures
+    assert getattr(settings, "ESI_SSO_TOKEN_URL", None) == before
