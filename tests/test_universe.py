@@ -214,6 +214,10 @@ def test_assets_sit_in_the_owners_home_station_or_in_their_items(esi: Esi) -> No
         ("/universe/stations/30000142", "Station not found"),
         ("/universe/regions/20000020", "Region not found"),
         ("/universe/constellations/10000002", "Constellation not found"),
+        ("/characters/98000001/portrait", "Character not found"),
+        ("/corporations/90000001/alliancehistory", "Corporation not found"),
+        ("/alliances/98000001/icons", "Alliance not found"),
+        ("/characters/98000001/corporationhistory", "Character not found"),
     ],
 )
 def test_an_id_out_of_its_kinds_range_is_404_as_esi_answers(esi: Esi, path: str, message: str) -> None:

@@ -326,7 +326,8 @@ class FakeBackend(LimitsMixin):
             return self._related(route.table, operation, other or {})
 
         try:
-            body = lookup(self.universe, route.key, params, language, produce)
+            path = frozenset(p.name for p in route.params if p.location == "path")
+            body = lookup(self.universe, route.key, params, language, produce, path)
         except NotFound as exc:
             return exc.status, {"error": exc.message}
         if body is None:

@@ -45,6 +45,10 @@ _ENTITIES = {
 }
 
 
+#: Path parameters naming an entity, its kind and ESI's 404 message.
+_PATH_IDS = {param: (kind, message) for kind, param, message in _ENTITIES.values()}
+
+
 class NotFound(Exception):
     """The request names an entity that does not exist: ESI answers ``status`` with ``message``."""
 
@@ -60,12 +64,18 @@ def lookup(
     params: Mapping[str, Any],
     language: str | None,
     generated: Generated,
+    path_params: frozenset[str] = frozenset(),
 ) -> Any:
     """Return the body answering ``operation`` from the universe, or None (not a universe read).
 
     ``generated`` returns the generated answer, for the lists the universe only links.
-    Raise :class:`NotFound` for an id that is not an entity of its kind.
+    Raise :class:`NotFound` for an id that is not an entity of its kind, in the body of
+    a lookup or among ``path_params`` (the names of the request's path parameters: a
+    portrait of ``/characters/98000001/`` is no character's).
     """
+    for param, (kind, message) in _PATH_IDS.items():
+        if param in path_params and not universe.exists(kind, params.get(param)):
+            raise NotFound(message)
     entity = _ENTITIES.get(operation)
     if entity is not None:
         kind, param, message = entity
