@@ -8,9 +8,11 @@ import shutil
 import socket
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests.adapters
 from django.conf import settings
 
 from tests.skip_report import pytest_runtest_makereport  # noqa: F401  (the hook: one line per skip reason)
@@ -66,6 +68,26 @@ def _fresh_esi_state() -> None:
 
     clear_state()
     sso.clear_caches()
+
+
+_UNPATCHED_SEND = requests.adapters.HTTPAdapter.send
+_WATCHED_SETTINGS = ("ESI_API_URL", "ESI_SSO_BASE_URL", "ESI_SSO_AUTHORIZE_URL", "ESI_SSO_CLIENT_ID")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _module_leaves_nothing_behind() -> Iterator[None]:
+    """Fail a module that leaves requests intercepted or django-esi's settings changed.
+
+    Either would answer every later module's requests from a fake that is gone.
+    """
+    before = {name: getattr(settings, name, None) for name in _WATCHED_SETTINGS}
+    yield
+    after = {name: getattr(settings, name, None) for name in _WATCHED_SETTINGS}
+    intercepted = requests.adapters.HTTPAdapter.send is not _UNPATCHED_SEND
+    requests.adapters.HTTPAdapter.send = _UNPATCHED_SEND  # type: ignore[method-assign]
+    if intercepted:
+        pytest.fail("the module left requests intercepted (a responses mock or in-process fake not stopped)")
+    assert after == before, "the module left django-esi's settings changed"
 
 
 @pytest.fixture(scope="session")
