@@ -141,3 +141,23 @@ def test_without_django_settings_pytest_django_says_so(
     text = result.stdout.str()
     assert "no Django settings" in text
     assert "Requested setting INSTALLED_APPS, but settings are not configured" in text
+
+
+def test_the_manage_py_test_example_leaves_the_settings_as_it_found_them(transactional_db: None) -> None:
+    # @override_settings on a FakeESITestCase: Django undoes its override in a class cleanup,
+    # after tearDownClass; the fake's override, undone in tearDownClass, was then restored
+    # for good, and every later test talked to a stopped fake.
+    import unittest
+
+    from django.conf import settings
+
+    from tests import test_docs_unittest_example
+
+    before = {
+        name: getattr(settings, name, None) for name in ("ESI_API_URL", "ESI_SSO_TOKEN_URL", "ROOT_URLCONF")
+    }
+    suite = unittest.defaultTestLoader.loadTestsFromModule(test_docs_unittest_example)
+    result = unittest.TextTestRunner(stream=open(os.devnull, "w"), verbosity=0).run(suite)  # noqa: SIM115
+    assert result.wasSuccessful(), result.errors + result.failures
+    after = {name: getattr(settings, name, None) for name in before}
+    assert after == before
