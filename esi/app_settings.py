@@ -59,7 +59,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "ESI_SSO_BASE_URL",
         "https://login.eveonline.com",
-        "Base URL of EVE SSO. Its metadata document "
+        "Base URL of EVE SSO (the OAuth URL that 2.x-10.x wrote here, ending in "
+        "``/v2/oauth`` or ``/oauth``, is read as its host). Its metadata document "
         "(``/.well-known/oauth-authorization-server``) gives the other URLs, "
         "so pointing this at a fake SSO is enough.",
         "SSO",
@@ -74,6 +75,18 @@ SETTINGS: tuple[Setting, ...] = (
         "ESI_SSO_TOKEN_URL",
         None,
         "Token endpoint. ``None`` reads it from the metadata document.",
+        "SSO",
+    ),
+    Setting(
+        "ESI_SSO_LOGIN_URL",
+        None,
+        "The 2.x-10.x name of ``ESI_SSO_AUTHORIZE_URL``, read when that is not set.",
+        "SSO",
+    ),
+    Setting(
+        "ESI_CODE_EXCHANGE_URL",
+        None,
+        "The 2.x-10.x name of ``ESI_SSO_TOKEN_URL``, read when that is not set.",
         "SSO",
     ),
     Setting(
@@ -363,19 +376,29 @@ def _setting(name: str, default: Any) -> Callable[[], Any]:
     return lambda: getattr(django_settings, name, default)
 
 
+def _sso_host() -> str:
+    from esi.sso.discovery import base_url
+
+    return base_url()
+
+
 def _oauth_url() -> str:
-    return f"{str(app_settings.ESI_SSO_BASE_URL).rstrip('/')}/v2/oauth"
+    return f"{_sso_host()}/v2/oauth"
 
 
 def _jwks_url() -> str:
-    return app_settings.ESI_SSO_JWKS_URL or f"{str(app_settings.ESI_SSO_BASE_URL).rstrip('/')}/oauth/jwks"
+    return app_settings.ESI_SSO_JWKS_URL or f"{_sso_host()}/oauth/jwks"
 
 
 #: The module-level names of django-esi 2.x-10.x that are no setting here, and how each is read.
 LEGACY_CONSTANTS: dict[str, Callable[[], Any]] = {
     "ESI_OAUTH_URL": _oauth_url,
-    "ESI_OAUTH_LOGIN_URL": lambda: app_settings.ESI_SSO_AUTHORIZE_URL or f"{_oauth_url()}/authorize/",
-    "ESI_TOKEN_URL": lambda: app_settings.ESI_SSO_TOKEN_URL or f"{_oauth_url()}/token",
+    "ESI_OAUTH_LOGIN_URL": lambda: (
+        app_settings.ESI_SSO_AUTHORIZE_URL or app_settings.ESI_SSO_LOGIN_URL or f"{_oauth_url()}/authorize/"
+    ),
+    "ESI_TOKEN_URL": lambda: (
+        app_settings.ESI_SSO_TOKEN_URL or app_settings.ESI_CODE_EXCHANGE_URL or f"{_oauth_url()}/token"
+    ),
     "ESI_TOKEN_VERIFY_URL": lambda: f"{_oauth_url()}/verify",
     "ESI_TOKEN_JWK_SET_URL": _jwks_url,
     "ESI_TOKEN_JWT_AUDIENCE": _setting("ESI_TOKEN_JWT_AUDIENCE", "EVE Online"),

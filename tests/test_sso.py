@@ -44,6 +44,34 @@ def test_endpoints_from_settings_skip_the_metadata(fake_sso: FakeSSO) -> None:
     assert fake_sso.calls("metadata") == []
 
 
+@pytest.mark.parametrize(
+    "base", ["https://login.eveonline.com/v2/oauth", "https://login.eveonline.com/v2/oauth/"]
+)
+def test_the_oauth_url_that_8x_and_10x_wrote_as_the_base_url_still_works(
+    fake_sso: FakeSSO, base: str
+) -> None:
+    with override_settings(ESI_SSO_BASE_URL=base):
+        urls = sso.endpoints()
+    assert urls.authorize == "https://login.eveonline.com/v2/oauth/authorize"
+    assert len(fake_sso.calls("metadata")) == 1
+
+
+@override_settings(
+    ESI_SSO_LOGIN_URL="https://sso.example/auth/", ESI_CODE_EXCHANGE_URL="https://sso.example/token"
+)
+def test_the_2x_to_10x_endpoint_settings_are_honoured(fake_sso: FakeSSO) -> None:
+    urls = sso.endpoints()
+    assert (urls.authorize, urls.token) == ("https://sso.example/auth/", "https://sso.example/token")
+    assert urls.revoke == "https://login.eveonline.com/v2/oauth/revoke"  # the rest from the metadata
+
+
+@override_settings(
+    ESI_SSO_LOGIN_URL="https://old.example/auth/", ESI_SSO_AUTHORIZE_URL="https://new.example/auth"
+)
+def test_the_current_endpoint_setting_wins_over_the_old_name(fake_sso: FakeSSO) -> None:
+    assert sso.endpoints().authorize == "https://new.example/auth"
+
+
 def test_metadata_outage_is_sso_unavailable(fake_sso: FakeSSO) -> None:
     fake_sso.inject_fault(503, endpoint="metadata")
     with pytest.raises(SSOUnavailable, match="503"):

@@ -11,9 +11,15 @@ from ..app_settings import app_settings
 from ..errors import SSOError
 from .transport import get_json
 
-__all__ = ["METADATA_PATH", "Endpoints", "clear_metadata", "endpoints"]
+__all__ = ["METADATA_PATH", "Endpoints", "base_url", "clear_metadata", "endpoints"]
 
 METADATA_PATH = "/.well-known/oauth-authorization-server"
+
+# 2.x-10.x wrote the OAuth URL (".../v2/oauth", 2.x ".../oauth") into ESI_SSO_BASE_URL.
+_OAUTH_SUFFIXES = ("/v2/oauth", "/oauth")
+
+#: The endpoint settings of 2.x-10.x, read when the current one is not set.
+_OLD_NAMES = {"authorize": "ESI_SSO_LOGIN_URL", "token": "ESI_CODE_EXCHANGE_URL"}
 
 
 @dataclass(frozen=True)
@@ -31,8 +37,17 @@ _metadata_lock = threading.Lock()
 _metadata: dict[str, tuple[float, dict[str, Any]]] = {}
 
 
+def base_url() -> str:
+    """Return the SSO's host URL: ``ESI_SSO_BASE_URL`` without the OAuth path earlier releases put there."""
+    base = str(app_settings.ESI_SSO_BASE_URL).rstrip("/")
+    for suffix in _OAUTH_SUFFIXES:
+        if base.endswith(suffix):
+            return base[: -len(suffix)]
+    return base
+
+
 def _metadata_document() -> dict[str, Any]:
-    base = app_settings.ESI_SSO_BASE_URL.rstrip("/")
+    base = base_url()
     with _metadata_lock:
         cached = _metadata.get(base)
         if cached and cached[0] > time.monotonic():
@@ -50,6 +65,8 @@ def endpoints() -> Endpoints:
         "revoke": app_settings.ESI_SSO_REVOKE_URL,
         "jwks": app_settings.ESI_SSO_JWKS_URL,
     }
+    for name, old_name in _OLD_NAMES.items():
+        configured[name] = configured[name] or getattr(app_settings, old_name)
     issuer = None
     if not all(configured.values()):
         meta = _metadata_document()
