@@ -51,8 +51,9 @@ lint: $(VENV)/.installed
 docs: $(VENV)/.installed
 	$(VENV)/bin/sphinx-build -W --keep-going -b html docs docs/_build/html
 
+## bench: every benchmark against its floor of the same run, one table (minutes; see bench/README.md)
 bench: $(VENV)/.installed
-	for b in bench/[!_]*.py; do $(PY) $$b || exit 1; done
+	$(PY) bench/table.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info docs/_build

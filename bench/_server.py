@@ -50,6 +50,8 @@ class _Route:
     by_language: dict[str, bytes] = field(default_factory=dict)
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
+    #: Pages announced (X-Pages) when more than ``pages``: page n serves ``pages[(n - 1) % len(pages)]``.
+    count: int = 0
 
 
 def _encode(body: Any) -> bytes:
@@ -100,9 +102,10 @@ class LoopbackServer:
         by_language: dict[str, Any] | None = None,
         status: int = 200,
         headers: dict[str, str] | None = None,
+        page_count: int | None = None,
     ) -> None:
         """Answer GET ``path`` with ``body``, or page ``n`` of ``pages``, or the body of ``?language=``."""
-        route = _Route(status=status, headers=dict(headers or {}))
+        route = _Route(status=status, headers=dict(headers or {}), count=page_count or 0)
         if pages is not None:
             route.pages = [_encode(p) for p in pages]
         elif by_language is not None:
@@ -139,11 +142,12 @@ class LoopbackServer:
                 headers["Content-Language"] = language
             else:
                 page = int((query.get("page") or ["1"])[0])
-                if 1 <= page <= len(route.pages):
-                    status, body = route.status, route.pages[page - 1]
+                count = route.count or len(route.pages)
+                if 1 <= page <= count:
+                    status, body = route.status, route.pages[(page - 1) % len(route.pages)]
                 else:
                     status, body = 404, b'{"error": "page out of range"}'
-                headers["X-Pages"] = str(len(route.pages))
+                headers["X-Pages"] = str(count)
             if route is not None:
                 headers.update(route.headers)
             handler.send_response(status)
