@@ -57,6 +57,7 @@ from werkzeug.wrappers import Request, Response
 from esi_testing.fake import DropConnection, HoldConnection
 from esi_testing.fake.backend import FakeBackend, Fault, JournalEntry, TokenRejected
 from esi_testing.fake.datapack import NON_DATA_PARAMS, Record, cursor_page, page_of
+from esi_testing.fake.faults import generation_of
 from esi_testing.fake.guard import (
     CONTROL_BODY_LIMIT,
     ESI_BODY_LIMIT,
@@ -424,6 +425,10 @@ class FakeESIApp:
                     self._payloads.clear()
                 self._payloads[key] = (state["payload_of"], payload, _etag(payload))
         if status < 300 and request.method == "GET":
+            generation = generation_of(backend.faults, route, request.path)
+            if generation:  # a regenerate fault struck: a later build of the listing, another version
+                headers["Last-Modified"] = http_date(backend.started + generation)
+                headers["ETag"] = _etag(payload + b"\ngeneration %d" % generation)
             self._caching(route, headers, payload)
             if status == 200 and _not_modified(request, headers):
                 status, payload = 304, b""
