@@ -210,6 +210,7 @@ def rows(runs: int = 5, v701: bool | None = None) -> list[Row]:
     if v701 is None:
         v701 = (V701 / "bin" / "python").exists()
     medians, load = measure(runs, v701)
+    report(medians, load, runs)
     by_key = {key: figures for _, key, figures in medians}
     floor = by_key["floor"]
     old = by_key.get("v701")
@@ -263,9 +264,14 @@ def main() -> None:
     if args.make_v701 and not (V701 / "bin" / "python").exists():
         make_v701()
     medians, load = measure(args.runs, (V701 / "bin" / "python").exists())
+    report(medians, load, args.runs)
+
+
+def report(medians: list[tuple[str, str, tuple[float, float, float]]], load: float, runs: int) -> None:
+    """Print the medians and what each row costs over the floor."""
     floor = medians[0][2]
     print(
-        f"fresh process to the end of its first call, median of {args.runs} runs (load {load:.1f} on {os.cpu_count()} CPUs)"
+        f"fresh process to the end of its first call, median of {runs} runs (load {load:.1f} on {os.cpu_count()} CPUs)"
     )
     print(f"  {'':40} {'wall':>8} {'CPU':>8} {'RSS':>8}   over the floor (CPU, RSS)")
     for label, _, (wall, cpu, rss) in medians:

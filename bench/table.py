@@ -7,30 +7,54 @@ prints its details first; the table comes last. ``--quick`` takes fewer runs.
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent), str(HERE)]
 
-from bench._common import print_table  # noqa: E402
+from bench._common import Row, print_table  # noqa: E402
+
+#: (script, the call that returns its rows): each runs in a process of its own (each configures Django).
+BENCHES = [
+    ("startup_floor", "rows(runs={runs})"),
+    ("per_call", "rows(repeat={repeat})"),
+    ("paging", "rows(['--repeat', '{paging_repeat}'])"),
+    ("localized", "rows([])"),
+]
+
+
+def run(module: str, call: str) -> list[Row]:
+    """Run one benchmark in a fresh process; return its rows (its own report goes to our stdout)."""
+    code = (
+        f"import sys, json, dataclasses; sys.path[:0] = [{str(HERE.parent)!r}, {str(HERE)!r}]\n"
+        f"import {module}\n"
+        f"rows = {module}.{call}\n"
+        "print('ROWS ' + json.dumps([dataclasses.asdict(r) for r in rows]))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    lines = out.stdout.splitlines()
+    print("\n".join(line for line in lines if not line.startswith("ROWS ")), flush=True)
+    if out.returncode:
+        raise SystemExit(f"bench/{module}.py failed:\n{out.stderr}")
+    return [Row(**r) for r in json.loads(lines[-1][len("ROWS ") :])]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer runs (noisier)")
     args = parser.parse_args()
-    import localized
-    import paging
-    import per_call
-    import startup_floor
-
-    rows = []
-    rows += startup_floor.rows(runs=3 if args.quick else 5)
-    rows += per_call.rows(repeat=40 if args.quick else 100)
-    rows += paging.rows(["--repeat", "2" if args.quick else "3"])
-    rows += localized.rows([])
+    counts = (
+        {"runs": 3, "repeat": 40, "paging_repeat": 2}
+        if args.quick
+        else {"runs": 5, "repeat": 100, "paging_repeat": 3}
+    )
+    rows: list[Row] = []
+    for module, call in BENCHES:
+        rows += run(module, call.format(**counts))
     print()
     print(f"load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     print_table(rows)
