@@ -30,7 +30,13 @@ NEVER = ("jwt", "cryptography", "pydantic", "pydantic_core")
 #: Not at Django start-up; the first client imports them.
 CLIENT = ("bravado", "bravado_core", "jsonschema", "swagger_spec_validator", "requests_oauthlib", "oauthlib")
 #: jsonschema's optional format libraries: never for ESI's specs.
-FORMAT_LIBRARIES = ("rfc3987_syntax.syntax_helpers", "uri_template.uritemplate", "lark")
+FORMAT_LIBRARIES = (
+    "rfc3987_syntax.syntax_helpers",
+    "uri_template.uritemplate",
+    "lark",
+    "arrow",
+    "isoduration.parser",
+)
 
 _PRELUDE = f"""
 import json, os, sys, threading
@@ -103,3 +109,20 @@ def test_a_public_call_of_a_client_from_the_bundled_snapshot_imports_no_jwt_cryp
         assert not set(after_call) & set(NEVER + FORMAT_LIBRARIES), after_call
         # What bravado truly needs (see the module docstring), and nothing of the SSO.
         assert set(after_call) == {"bravado", "bravado_core", "jsonschema", "swagger_spec_validator"}
+
+
+def test_jsonschemas_duration_checker_imports_isoduration_on_first_use_and_checks_as_before() -> None:
+    code = (
+        "import sys, esi, bravado.client, jsonschema; "
+        "print('arrow' in sys.modules); "
+        "checker = jsonschema.FormatChecker(); "
+        "print(checker.conforms('P1D', 'duration'), checker.conforms('P1Q', 'duration'), 'arrow' in sys.modules); "
+        "import isoduration; from isoduration.parser.exceptions import DurationParsingException; "
+        "print(isoduration.DurationParsingException is DurationParsingException)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=False, timeout=120
+    )
+    assert out.returncode == 0, out.stderr
+    # Not imported by bravado; imported, checking as before, on first use; the real class for everyone else.
+    assert out.stdout.split() == ["False", "True", "False", "True", "True"]
