@@ -43,7 +43,13 @@ def _builder_and_spec() -> tuple[Any, Any]:
 
     prepared = get_spec(SpecRequest(compatibility_date=date))
     spec = prepared.spec.spec_dict  # the whole spec: every name may be asked for
-    return builder_for(model_spec_of(prepared.spec)), spec  # the face's own builder: the same classes
+    known = model_spec_of(prepared.spec)
+    definitions = known.get("definitions")
+    if isinstance(definitions, dict) and definitions is not spec.get("definitions"):
+        # A lazy spec knows the definitions of the operations built so far: teach it them all.
+        for name, schema in (spec.get("definitions") or {}).items():
+            definitions.setdefault(name, schema)
+    return builder_for(known), spec  # the face's own builder: the same classes
 
 
 def _has_operation(spec: Any, operation_id: str) -> bool:
