@@ -3,7 +3,7 @@
 Modules:
 
 * ``backend.py``: the fake ESI's state, no HTTP (data pack, faults, limits, journal);
-* ``routes.py``: the route table built from a spec snapshot;
+* ``routes.py``: the route table built from a spec snapshot (``params.py``: its parameters and rate limits);
 * ``app.py``: the WSGI app that answers as ESI does;
 * ``universe.py``: the entities behind every operation (the data pack's, then generated from their id);
 * ``lookups.py``: the reads the universe answers (names, ids, affiliation, members...);
