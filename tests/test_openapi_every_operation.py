@@ -10,7 +10,8 @@ For each compatibility date in ``../shared/esi-specs`` (2020-01-01 .. 2026-08-04
   token's character (and its corporation and alliance) for bound ids, and a
   token from the fake SSO carrying exactly the operation's scopes;
 * each call must answer its success status, with data (``None`` for a 204),
-  and reach the fake with ``X-Compatibility-Date: D``.
+  and reach the fake with ``X-Compatibility-Date: D``; the data pack's records,
+  the universe and the state that writes change each answer some of them.
 
 Counts are printed per date.
 """
@@ -180,14 +181,22 @@ def test_every_operation_of_the_date_answers(proof: Proof, date: str, capsys: py
     assert client._context.prepared.compatibility_date == date
 
     operations = _operations(client)
+    seen = len(proof.fake.journal)
     outcomes = [_call(proof, date, resource, op) for resource, op in operations.values()]
     failures = [o for o in outcomes if o.problem]
+    served = proof.fake.journal[seen:]
+    sources = {
+        s: len({e.operation for e in served if e.source == s}) for s in ("recorded", "universe", "state")
+    }
     with capsys.disabled():
         print(
             f"\n{date}: {len(operations)} operations, {len(outcomes) - len(failures)} answered, "
-            f"{len(failures)} failed"
+            f"{len(failures)} failed; operations answered from the data pack: {sources['recorded']}, "
+            f"the universe: {sources['universe']}, what writes changed: {sources['state']}"
         )
         for o in failures:
             print(f"  FAIL {o.method.upper()} {o.path} {o.operation_id}: {o.problem}")
     assert not failures, "\n".join(f"{o.operation_id}: {o.problem}" for o in failures)
     assert len(operations) > 150
+    # The data pack's records, the universe and the write state all answered through the client.
+    assert sources["recorded"] >= 5 and sources["universe"] >= 5 and sources["state"] >= 5
