@@ -21,6 +21,7 @@ import pytest
 from celery import Celery
 from django.db import connection, connections
 from django.utils import timezone
+from kombu.exceptions import OperationalError
 
 from esi import sso as esi_sso
 from esi.models import Token
@@ -79,7 +80,13 @@ def workers(served_sso: tuple[FakeSSO, str], tmp_path: Path) -> Iterator[Celery]
         while ready != set(names):
             assert time.monotonic() < deadline, f"workers not ready: {sorted(set(names) - ready)}"
             assert all(p.poll() is None for p in processes), f"a worker exited: {log.read_text()[-2000:]}"
-            ready |= {name for reply in app.control.ping(destination=names, timeout=1) for name in reply}
+            try:
+                replies = app.control.ping(destination=names, timeout=1)
+            except (OSError, OperationalError):
+                # the broker may drop a connection while the workers declare their queues
+                app.pool.force_close_all()
+                continue
+            ready |= {name for reply in replies for name in reply}
         yield app
     finally:
         for process in processes:
