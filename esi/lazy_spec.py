@@ -27,6 +27,7 @@ import mmap
 import pickle
 import threading
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -140,6 +141,8 @@ class LazySpec:
         self._aliases = aliases  # tag as written -> resource name
         self._offsets = offsets  # fragment key -> (offset, length) in region
         self._region = region
+        self._source = "memory"  # or the cache file the region is mapped from
+        self._omit_region = False  # True while the cache file's header is pickled
         self.config = config
         self.api_url = api_url
         self.http_client = None
@@ -183,7 +186,20 @@ class LazySpec:
 
     def _fragment(self, key: str) -> dict[str, Any]:
         offset, length = self._offsets[key]
-        return pickle.loads(self._region[offset : offset + length])  # type: ignore[no-any-return]
+        try:
+            fragment = pickle.loads(self._region[offset : offset + length])
+        except Exception as exc:
+            from esi.errors import SpecError
+
+            raise SpecError(
+                f"the spec fragment of {key or 'the whole spec'} in {self._source} cannot be read ({exc}); "
+                "delete the spec cache file: it is rebuilt"
+            ) from exc
+        if not isinstance(fragment, dict):
+            from esi.errors import SpecError
+
+            raise SpecError(f"the spec fragment of {key or 'the whole spec'} in {self._source} is not a spec")
+        return fragment
 
     def _build(self, spec_dict: dict[str, Any]) -> Any:
         from bravado_core.spec import Spec
@@ -231,19 +247,41 @@ class LazySpec:
     # --- the cache file -------------------------------------------------------
 
     def __getstate__(self) -> dict[str, Any]:
-        # The region is written after the pickle by write_to (see esi.spec), not in it.
+        # In the cache file the region follows the pickle (write_region), mapped when read back;
+        # anywhere else (a pickled client) it travels inside.
         return {
             "index": self._index,
             "aliases": self._aliases,
             "offsets": self._offsets,
             "config": self.config,
             "api_url": self.api_url,
+            "region": None if self._omit_region else bytes(self._region),
         }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__init__(  # type: ignore[misc]
-            state["index"], state["aliases"], state["offsets"], b"", state["config"], state["api_url"]
+            state["index"],
+            state["aliases"],
+            state["offsets"],
+            state.get("region") or b"",
+            state["config"],
+            state["api_url"],
         )
+
+    def __copy__(self) -> LazySpec:
+        return self  # shared by every client of the process, never changed
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> LazySpec:
+        return self
+
+    @contextmanager
+    def without_region(self) -> Iterator[None]:
+        """Pickle the spec without its fragments while in this block (the cache file's header)."""
+        self._omit_region = True
+        try:
+            yield
+        finally:
+            self._omit_region = False
 
     def write_region(self, f: BinaryIO) -> None:
         """Write the fragments (after the pickled header of the cache file)."""
@@ -256,6 +294,7 @@ class LazySpec:
                 raise ValueError(f"spec cache file {path} holds no fragments")
             mapped = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
         self._region = memoryview(mapped)[start:]  # type: ignore[assignment]
+        self._source = f"spec cache file {path}"
 
 
 class _Resources(dict[str, LazyResource]):

@@ -495,7 +495,8 @@ def _write_disk(path: Path, prepared: PreparedSpec) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".spec-", suffix=".tmp")
         with os.fdopen(fd, "wb") as f:
-            pickle.dump(prepared, f, protocol=pickle.HIGHEST_PROTOCOL)
+            with prepared.spec.without_region():
+                pickle.dump(prepared, f, protocol=pickle.HIGHEST_PROTOCOL)
             prepared.spec.write_region(f)
         os.replace(tmp, path)  # atomic: concurrent readers see the old file or the new one
     except OSError:

@@ -134,3 +134,31 @@ def test_the_openapi_faces_first_call_reads_only_its_operation(disk_cache: Path,
     lazy = get_spec(SpecRequest(compatibility_date="2025-12-16")).spec
     assert list(lazy._built) == [("Status", "GetStatus")]
     assert lazy._full is None  # its model came from its own fragment's definitions
+
+
+def test_a_copied_or_pickled_client_keeps_its_operations(disk_cache: Path, fake_esi: Any) -> None:
+    import copy
+    import pickle
+
+    _warm(SpecRequest())
+    spec = get_spec(SpecRequest()).spec
+    assert copy.deepcopy(spec) is spec and copy.copy(spec) is spec
+    again = pickle.loads(pickle.dumps(spec))
+    op = again.resources["Status"].operations["get_status"]
+    assert op.operation_id == "get_status" and again._full is None
+
+
+def test_a_damaged_fragment_raises_spec_error_naming_the_cache_file(disk_cache: Path) -> None:
+    from esi.errors import SpecError
+
+    _warm(SpecRequest())
+    (path,) = disk_cache.glob("spec-*.pickle")
+    data = bytearray(path.read_bytes())
+    offset, length = get_spec(SpecRequest()).spec._offsets["get /status/"]
+    esi_spec.clear_memory_cache()
+    header = len(data) - len(get_spec(SpecRequest()).spec._region)
+    data[header + offset : header + offset + length] = b"\x00" * length
+    path.write_bytes(bytes(data))
+    esi_spec.clear_memory_cache()
+    with pytest.raises(SpecError, match=r"get /status/ in spec cache file .*: it is rebuilt"):
+        get_spec(SpecRequest()).spec.resources["Status"].operations["get_status"]
