@@ -99,8 +99,13 @@ def defer_format_libraries() -> list[str]:
         return []
     deferred = []
     for module, functions in DEFERRED.items():
-        if module in sys.modules or importlib.util.find_spec(module) is None:
+        spec = None if module in sys.modules else importlib.util.find_spec(module)
+        if spec is None:
             continue
-        sys.modules[module] = _stand_in(module, functions)
+        stand_in = _stand_in(module, functions)
+        if spec.submodule_search_locations is not None:
+            # A package: ``import isoduration.parser`` before the real import still finds its submodule.
+            stand_in.__path__ = list(spec.submodule_search_locations)
+        sys.modules[module] = stand_in
         deferred.append(module)
     return deferred

@@ -126,3 +126,19 @@ def test_jsonschemas_duration_checker_imports_isoduration_on_first_use_and_check
     assert out.returncode == 0, out.stderr
     # Not imported by bravado; imported, checking as before, on first use; the real class for everyone else.
     assert out.stdout.split() == ["False", "True", "False", "True", "True"]
+
+
+def test_a_submodule_of_a_deferred_package_imports_before_the_package_itself() -> None:
+    code = (
+        "import sys, esi, bravado.client, jsonschema; "
+        "from isoduration.parser.exceptions import DurationParsingException; "
+        "import rfc3987_syntax.syntax_helpers; "
+        "print(issubclass(DurationParsingException, ValueError)); "
+        "print(jsonschema.FormatChecker().conforms('P1Q', 'duration')); "
+        "import isoduration; print(isoduration.DurationParsingException is DurationParsingException)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=False, timeout=120
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["True", "False", "True"]
