@@ -141,6 +141,10 @@ def start_fake(site_url: str) -> tuple[Any, dict[str, Any]]:
 
 
 def _interrupt(signum: int, frame: Any) -> None:
+    # The first Ctrl-C or SIGTERM stops the demo; later ones (make passes a SIGTERM on as
+    # well) are ignored, so they cannot break the clean-up with a traceback.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     raise KeyboardInterrupt
 
 
@@ -186,16 +190,18 @@ def main(argv: Sequence[str] | None = None) -> None:
 
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
-    print(
-        "django-esi demo", "(live ESI and EVE SSO)" if args.live else "(offline: fake ESI and fake EVE SSO)"
-    )
-    if fake is not None:
-        print(f"  fake ESI:  {fake.url}")
-        print(f"  fake SSO:  {fake.sso_url}")
-    print(f"Demo site: {site_url}/", flush=True)
-    print("Open it in a browser; Ctrl-C stops everything.", flush=True)
-    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)  # before the URL is printed: a stop may follow at once
+    signal.signal(signal.SIGINT, _interrupt)
     try:
+        print(
+            "django-esi demo",
+            "(live ESI and EVE SSO)" if args.live else "(offline: fake ESI and fake EVE SSO)",
+        )
+        if fake is not None:
+            print(f"  fake ESI:  {fake.url}")
+            print(f"  fake SSO:  {fake.sso_url}")
+        print(f"Demo site: {site_url}/", flush=True)
+        print("Open it in a browser; Ctrl-C stops everything.", flush=True)
         server.serve_forever()
     except KeyboardInterrupt:
         pass

@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import re
 import stat
+import time
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
@@ -552,3 +553,22 @@ def test_the_browser_walk_never_writes_the_tracked_screenshots() -> None:
     assert re.search(
         r"^screenshots: test-browser\n\tcp build/screenshots/\*\.png docs/screenshots/$", makefile, re.M
     )
+
+
+def test_a_second_stop_signal_does_not_break_the_clean_up(tmp_path: Any) -> None:
+    # `make demo` stopped by its process group: make and python each get SIGTERM, and make
+    # sends python another; the second one came during fake.stop() as a KeyboardInterrupt.
+    import signal
+
+    demo = DemoProcess(tmp_path / "db.sqlite3")
+    demo.start()
+    child = demo._process
+    assert child is not None
+    child.send_signal(signal.SIGTERM)
+    for _ in range(5):
+        time.sleep(0.05)
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    assert child.wait(timeout=30) == 0
+    demo.stop()
+    assert "Traceback" not in "".join(demo.output), "".join(demo.output)
