@@ -31,6 +31,7 @@ import json
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 import requests
@@ -44,7 +45,7 @@ from bravado_core.exception import MatchingResponseNotFound
 from esi.app_settings import app_settings
 from esi.errors import ESILimitError, IncompleteResponseError, ResponseContentError
 from esi.http.cache import is_json_media_type
-from esi.pages import Generation, describe, stragglers
+from esi.pages import Generation, settle
 from esi.query import join_nested_arrays
 from esi.spec import PreparedSpec, resource_key
 from esi.unmarshal import converter_for_operation, handle_response
@@ -444,27 +445,14 @@ class EsiFuture(_Unmarshal):
         overrides: dict[str, Any],
         timeout: float | None,
     ) -> dict[int, tuple[Any, Any, Generation]]:
-        """Return the pages once all come from the newest generation, refetching the others."""
-        retries = max(0, int(app_settings.ESI_PAGES_CONSISTENCY_RETRIES))
-        for attempt in range(retries + 1):
-            generations = {n: page[2] for n, page in fetched.items()}
-            newest, behind = stragglers(generations)
-            count = self._page_count(newest.x_pages)
-            # The newest generation decides how many pages the listing has.
-            fetched = {n: page for n, page in fetched.items() if n <= count}
-            wanted = sorted({n for n in behind if n <= count} | set(range(1, count + 1)).difference(fetched))
-            if not wanted:
-                return fetched
-            if attempt == retries:
-                raise IncompleteResponseError(
-                    f"{self._op.operation_id}: no consistent snapshot of the listing after {retries} "
-                    f"refetches (ESI_PAGES_CONSISTENCY_RETRIES): {'page' if len(wanted) == 1 else 'pages'} "
-                    f"{', '.join(map(str, wanted))} disagree with the newest generation (or are missing "
-                    f"from it); {describe(generations)}"
-                )
-            again = _map_concurrently(self._page(overrides, timeout, refetch=True), wanted)
-            fetched.update(zip(wanted, again, strict=True))
-        raise AssertionError("unreachable")  # pragma: no cover
+        """Return the pages once all come from the newest generation (:func:`esi.pages.settle`)."""
+        return settle(
+            fetched,
+            generation_of=itemgetter(2),
+            page_count=self._page_count,
+            refetch=lambda wanted: _map_concurrently(self._page(overrides, timeout, refetch=True), wanted),
+            operation=self._op.operation_id,
+        )
 
     def _page_count(self, x_pages: str | None) -> int:
         """Return the pages ``X-Pages`` announces (none: 1); raise when it cannot be trusted.

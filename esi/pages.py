@@ -3,8 +3,9 @@
 ESI rebuilds a listing (a region's market orders, say) every few minutes, and
 each page is answered from whatever generation is current when it is asked for.
 Pages fetched across a rebuild mix two generations: orders go missing or come
-twice. ``results()`` (:mod:`esi.operations`) therefore checks that every page
-carries the same :class:`Generation` as the newest one, and refetches the others.
+twice. ``results()`` of both faces (:mod:`esi.operations`,
+:mod:`esi.openapi_clients`) therefore :func:`settle` the pages: every page must
+carry the same :class:`Generation` as the newest one, the others are refetched.
 
 Two pages belong to the same generation when their ``X-Pages`` and
 ``Last-Modified`` are the same and their ``Expires`` differ by no more than the
@@ -16,13 +17,18 @@ time between the two answers (their ``Date``): within one generation ESI's
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
+from esi.app_settings import app_settings
+from esi.errors import IncompleteResponseError
 from esi.http.cache import parse_http_date
 
-__all__ = ["Generation", "describe", "stragglers"]
+__all__ = ["Generation", "describe", "settle", "stragglers"]
+
+#: A fetched page, whatever the face keeps of it (data, response, generation...).
+Page = TypeVar("Page")
 
 #: HTTP dates have a resolution of one second.
 _DATE_RESOLUTION = 1.0
@@ -98,3 +104,40 @@ def describe(generations: Mapping[int, Generation]) -> str:
         f"{'page' if len(pages) == 1 else 'pages'} {', '.join(map(str, pages))}: {first.label()}"
         for first, pages in groups
     )
+
+
+def settle(
+    fetched: Mapping[int, Page],
+    *,
+    generation_of: Callable[[Page], Generation],
+    page_count: Callable[[str | None], int],
+    refetch: Callable[[list[int]], list[Page]],
+    operation: str,
+) -> dict[int, Page]:
+    """Return the pages once all come from the newest generation, refetching the others.
+
+    ``refetch(numbers)`` fetches those pages again past the response cache, in
+    order; ``page_count`` reads ``X-Pages`` (the newest generation decides how
+    many pages the listing has: missing pages are fetched, extra ones dropped).
+    After ``ESI_PAGES_CONSISTENCY_RETRIES`` refetches without one consistent
+    snapshot, raise :class:`~esi.errors.IncompleteResponseError` naming the pages.
+    """
+    pages = dict(fetched)
+    retries = max(0, int(app_settings.ESI_PAGES_CONSISTENCY_RETRIES))
+    for attempt in range(retries + 1):
+        generations = {n: generation_of(page) for n, page in pages.items()}
+        newest, behind = stragglers(generations)
+        count = page_count(newest.x_pages)
+        pages = {n: page for n, page in pages.items() if n <= count}
+        wanted = sorted({n for n in behind if n <= count} | set(range(1, count + 1)).difference(pages))
+        if not wanted:
+            return pages
+        if attempt == retries:
+            raise IncompleteResponseError(
+                f"{operation}: no consistent snapshot of the listing after {retries} "
+                f"refetches (ESI_PAGES_CONSISTENCY_RETRIES): {'page' if len(wanted) == 1 else 'pages'} "
+                f"{', '.join(map(str, wanted))} disagree with the newest generation (or are missing "
+                f"from it); {describe(generations)}"
+            )
+        pages.update(zip(wanted, refetch(wanted), strict=True))
+    raise AssertionError("unreachable")  # pragma: no cover
