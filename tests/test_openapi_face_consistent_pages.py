@@ -41,15 +41,18 @@ def provider() -> ESIClientProvider:
     return ESIClientProvider(DATE, ua_appname="ConsistentPages", ua_version="1.0")
 
 
-def results(mode: str) -> list[Any]:
+def results(mode: str, **options: Any) -> list[Any]:
     """Return the orders' results() through the sync client or ``client_async``."""
     esi = provider()
     if mode == "sync":
-        return esi.client.Market.GetMarketsRegionIdOrders(region_id=10000002, order_type="all").results()
+        return esi.client.Market.GetMarketsRegionIdOrders(region_id=10000002, order_type="all").results(
+            **options
+        )
 
     async def main() -> list[Any]:
         client = await esi.client_async
-        return await client.Market.GetMarketsRegionIdOrders(region_id=10000002, order_type="all").results()
+        operation = client.Market.GetMarketsRegionIdOrders(region_id=10000002, order_type="all")
+        return await operation.results(**options)
 
     return asyncio.run(main())
 
@@ -74,6 +77,16 @@ def test_a_rebuild_after_page_1_refetches_page_1(upstream: responses.RequestsMoc
 
 
 @modes
+def test_a_refetch_keeps_the_calls_own_cache_directives(upstream: responses.RequestsMock, mode: str) -> None:
+    listing = Listing(lambda n: 0 if n == 0 else 1)
+    serve(upstream, listing)
+    assert generations_and_pages(results(mode, store_cache=False)) == [(1, 1), (1, 2), (1, 3)]
+    first, refetch = listing.requests[0][2]["Cache-Control"], listing.requests[3][2]["Cache-Control"]
+    assert first == "no-store"
+    assert sorted(d.strip() for d in refetch.split(",")) == ["no-cache", "no-store"]
+
+
+@modes
 def test_a_listing_that_grows_with_its_generation_is_fetched_whole(
     upstream: responses.RequestsMock, mode: str
 ) -> None:
@@ -93,7 +106,7 @@ def test_a_listing_that_never_settles_raises_naming_the_pages(
     with pytest.raises(IncompleteResponseError) as caught:
         results(mode)
     message = str(caught.value)
-    assert "get_markets_region_id_orders" in message
+    assert "GetMarketsRegionIdOrders" in message  # the name the face is called by
     assert "after 2 refetches" in message
     assert re.search(r"pages [123], [123] disagree with the newest generation", message)
     assert "Last-Modified" in message
@@ -114,7 +127,9 @@ def test_no_refetch_when_disabled_but_still_no_mixed_answer(
 
 
 @modes
-def test_an_expires_that_moves_with_the_date_is_one_generation(upstream: responses.RequestsMock, mode: str) -> None:
+def test_an_expires_that_moves_with_the_date_is_one_generation(
+    upstream: responses.RequestsMock, mode: str
+) -> None:
     # A server that writes Expires = Date + max-age on every answer (as the fake ESI does).
     listing = Listing(lambda n: 0, seconds_per_request=7)
     original = listing.__call__

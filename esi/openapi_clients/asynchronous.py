@@ -55,7 +55,7 @@ class EsiOperationAsync(EsiOperation):
         last_modified: datetime | None = None,
         **extra: Any,
     ) -> Any:
-        """Return every page's items, as :meth:`EsiOperation.results`; pages 2..N gathered."""
+        """Return every page's items of one generation, as :meth:`EsiOperation.results`; pages 2..N gathered."""
         call = await self._prepare_async(extra)
         headers = self._headers(use_cache and not force_refresh, store_cache, last_modified)
         if self._is_cursor():
@@ -63,14 +63,18 @@ class EsiOperationAsync(EsiOperation):
         elif self._is_paged():
             if force_refresh:
                 self._forget(call, 1)
-            raw, response, count = await asyncio.to_thread(self._first_page, call, headers)
+            first, page_count = await asyncio.to_thread(self._first_page, call, headers)
+            count = page_count(first[1].headers.get("X-Pages"))
             if force_refresh:
                 for page in range(2, count + 1):
                     self._forget(call, page)
-            rest = await asyncio.gather(
-                *(asyncio.to_thread(self._fetch, call, headers, page=n) for n in range(2, count + 1))
-            )
-            items, response = await asyncio.to_thread(self._combine, call, use_etag, [(raw, response), *rest])
+            fetch = self._page(call, headers)
+            numbers = range(2, count + 1)
+            rest = await asyncio.gather(*(asyncio.to_thread(fetch, n) for n in numbers))
+            fetched = {1: first, **dict(zip(numbers, rest, strict=True))}
+            # Refetching stragglers (rare) runs on the engine's pool, off the event loop.
+            pages = await asyncio.to_thread(self._settle, call, headers, fetched, page_count)
+            items, response = await asyncio.to_thread(self._combine, call, use_etag, pages)
         else:
             data, response = await asyncio.to_thread(self._result, call, use_etag, force_refresh, headers)
             items = data if isinstance(data, list) else [data]

@@ -10,6 +10,9 @@ this module keeps 10.x's behaviour:
   cached copy, or a revalidated one), :class:`~esi.exceptions.HTTPNotModified`
   is raised instead of returning the same data again. ``results()`` raises it
   only when every page is unchanged.
+* ``results()`` returns one generation of a listing: the pages are settled by
+  :func:`esi.pages.settle`, as the bravado-era face's are (the stragglers
+  refetched past the cache, else :class:`~esi.errors.IncompleteResponseError`).
 * ``force_refresh=True`` forgets that ETag and skips the fresh cached copy;
   ``use_cache=False`` skips the fresh copy; ``store_cache=False`` keeps the
   answer out of the cache (the request carries ``Cache-Control: no-cache`` /
@@ -24,7 +27,7 @@ The async variant is :mod:`esi.openapi_clients.asynchronous`.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -83,6 +86,10 @@ class FaceContext:
             # The definitions of the operations built so far: the whole spec is never read for them.
             self.builder = builder_for(model_spec_of(self.engine.swagger_spec))
         return self.builder
+
+
+#: A page as fetched: raw data, response, generation.
+_Page = tuple[Any, Any, Any]
 
 
 @dataclass
@@ -218,11 +225,11 @@ class EsiOperation:
         call: _Call,
         headers: Mapping[str, str],
         overrides: Mapping[str, Any],
-        pages: list[int] | None = None,
+        counters: list[Callable[[str | None], int]] | None = None,
     ) -> tuple[Any, Any]:
         """Call the engine future's ``result`` or ``results``; raise esi.exceptions' errors.
 
-        With ``pages``, append the page count ``X-Pages`` announces, checked as the engine checks it.
+        With ``counters``, append the engine's reader of ``X-Pages`` (its checks and ``ESI_PAGES_MAX``).
         """
         from bravado.exception import HTTPError
 
@@ -233,8 +240,8 @@ class EsiOperation:
             future = self._engine(**params, token=call.bearer, _request_options={"headers": dict(headers)})
             future.request_config.also_return_response = True
             data, response = getattr(future, method)()
-            if pages is not None:
-                pages.append(future._page_count(response.headers.get("X-Pages")))
+            if counters is not None:
+                counters.append(future._page_count)
             return data, response
         except (ESIErrorLimitException, ESIBucketLimitException):
             raise
@@ -319,11 +326,50 @@ class EsiOperation:
             raise HTTPNotModified(304, dict(response.headers), None, response)
         return self._convert(raw), response
 
-    def _first_page(self, call: _Call, headers: Mapping[str, str]) -> tuple[Any, Any, int]:
-        """Return page 1 and the page count (at most ``ESI_PAGES_MAX``, else IncompleteResponseError)."""
-        pages: list[int] = []
-        raw, response = self._engine_call("result", call, headers, {"page": 1}, pages)
-        return raw, response, pages[0]
+    def _page(self, call: _Call, headers: Mapping[str, str]) -> Callable[[int], _Page]:
+        """Return a function fetching one page: its raw data, response and generation (taken on arrival)."""
+        from esi.pages import Generation
+
+        def fetch(number: int) -> _Page:
+            raw, response = self._fetch(call, headers, page=number)
+            return raw, response, Generation.of(response.headers)
+
+        return fetch
+
+    def _first_page(
+        self, call: _Call, headers: Mapping[str, str]
+    ) -> tuple[_Page, Callable[[str | None], int]]:
+        """Return page 1 and the engine's reader of ``X-Pages``."""
+        from esi.pages import Generation
+
+        counters: list[Callable[[str | None], int]] = []
+        raw, response = self._engine_call("result", call, headers, {"page": 1}, counters)
+        return (raw, response, Generation.of(response.headers)), counters[0]
+
+    def _settle(
+        self,
+        call: _Call,
+        headers: Mapping[str, str],
+        fetched: Mapping[int, _Page],
+        page_count: Callable[[str | None], int],
+    ) -> list[tuple[Any, Any]]:
+        """Return the pages of one generation in page order (:func:`esi.pages.settle`)."""
+        from operator import itemgetter
+
+        from esi.operations import _map_concurrently
+        from esi.pages import settle
+
+        # Past a fresh cached copy (a cached page with an ETag is revalidated), as the engine refetches.
+        directives = [d.strip() for d in headers.get("Cache-Control", "").split(",") if d.strip()]
+        past_cache = {**headers, "Cache-Control": ", ".join(dict.fromkeys([*directives, "no-cache"]))}
+        settled = settle(
+            fetched,
+            generation_of=itemgetter(2),
+            page_count=page_count,
+            refetch=lambda wanted: _map_concurrently(self._page(call, past_cache), wanted),
+            operation=self.operation.operation_id,
+        )
+        return [settled[n][:2] for n in sorted(settled)]
 
     def _combine(self, call: _Call, use_etag: bool, pages: list[tuple[Any, Any]]) -> tuple[list[Any], Any]:
         """Return every page's models in page order; raise HTTPNotModified when no page changed."""
@@ -408,12 +454,16 @@ class EsiOperation:
         elif self._is_paged():
             if force_refresh:
                 self._forget(call, 1)
-            raw, response, count = self._first_page(call, headers)
+            first, page_count = self._first_page(call, headers)
+            count = page_count(first[1].headers.get("X-Pages"))
             if force_refresh:
                 for page in range(2, count + 1):
                     self._forget(call, page)
-            rest = _map_concurrently(lambda n: self._fetch(call, headers, page=n), range(2, count + 1))
-            items, response = self._combine(call, use_etag, [(raw, response), *rest])
+            numbers = range(2, count + 1)
+            rest = _map_concurrently(self._page(call, headers), numbers)
+            fetched = {1: first, **dict(zip(numbers, rest, strict=True))}
+            pages = self._settle(call, headers, fetched, page_count)
+            items, response = self._combine(call, use_etag, pages)
         else:
             data, response = self._result(call, use_etag, force_refresh, headers)
             items = data if isinstance(data, list) else [data]
