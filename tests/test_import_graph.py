@@ -75,11 +75,10 @@ print(json.dumps({"after_setup": after_setup, "after_call": loaded(), "players":
 """
 
 
-def _run(body: str, cache_dir: Path) -> dict[str, object]:
-    env = {**os.environ, "PYTHONPATH": str(REPO), "CACHE_DIR": str(cache_dir)}
-    env.pop("DJANGO_SETTINGS_MODULE", None)
+def _python(code: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` in a fresh interpreter (this one's sys.modules has seen everything); it must succeed."""
     out = subprocess.run(
-        [sys.executable, "-c", _PRELUDE + body],
+        [sys.executable, "-c", code],
         cwd=REPO,
         env=env,
         capture_output=True,
@@ -88,7 +87,13 @@ def _run(body: str, cache_dir: Path) -> dict[str, object]:
         timeout=120,
     )
     assert out.returncode == 0, out.stderr
-    return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+    return out
+
+
+def _run(body: str, cache_dir: Path) -> dict[str, object]:
+    env = {**os.environ, "PYTHONPATH": str(REPO), "CACHE_DIR": str(cache_dir)}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    return json.loads(_python(_PRELUDE + body, env).stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
 def test_django_start_up_with_esi_imports_no_jwt_cryptography_pydantic_nor_bravado(tmp_path: Path) -> None:
@@ -120,10 +125,7 @@ def test_jsonschemas_duration_checker_imports_isoduration_on_first_use_and_check
         "import isoduration; from isoduration.parser.exceptions import DurationParsingException; "
         "print(isoduration.DurationParsingException is DurationParsingException)"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=False, timeout=120
-    )
-    assert out.returncode == 0, out.stderr
+    out = _python(code)
     # Not imported by bravado; imported, checking as before, on first use; the real class for everyone else.
     assert out.stdout.split() == ["False", "True", "False", "True", "True"]
 
@@ -137,8 +139,5 @@ def test_a_submodule_of_a_deferred_package_imports_before_the_package_itself() -
         "print(jsonschema.FormatChecker().conforms('P1Q', 'duration')); "
         "import isoduration; print(isoduration.DurationParsingException is DurationParsingException)"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=False, timeout=120
-    )
-    assert out.returncode == 0, out.stderr
+    out = _python(code)
     assert out.stdout.split() == ["True", "False", "True"]
