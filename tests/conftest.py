@@ -10,6 +10,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests.adapters
@@ -116,3 +117,17 @@ def require_service(name: str, host: str, port: int) -> None:
         if IN_CI:
             pytest.fail(f"{name} is not running on {host}:{port}; CI must have it")
         pytest.skip(f"{name} is not running on {host}:{port}")
+
+
+def release_broker(app: Any) -> None:
+    """Close a test Celery app and drop kombu's process-wide pools.
+
+    Every app on one broker shares kombu's global connection pool: an app closed
+    without this leaves it closed for the next app ("Acquire on closed pool"), and an
+    open one is inherited by forked test processes, whose after-fork clean-up closes
+    the broker connection under this process too.
+    """
+    import kombu.pools
+
+    app.close()
+    kombu.pools.reset()

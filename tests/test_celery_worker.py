@@ -13,7 +13,7 @@ from django.utils import timezone
 from esi import tasks
 from esi.models import CallbackRedirect
 from esi_testing.factories import CallbackRedirectFactory
-from tests.conftest import require_service
+from tests.conftest import release_broker, require_service
 
 BROKER = os.environ.get("ESI_TEST_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//")
 
@@ -28,8 +28,11 @@ def worker_app():
     with app.connection_for_write() as connection:
         connection.ensure_connection(max_retries=1)
     app.set_current()
-    with start_worker(app, pool="threads", concurrency=1, perform_ping_check=False, shutdown_timeout=20):
-        yield app
+    try:
+        with start_worker(app, pool="threads", concurrency=1, perform_ping_check=False, shutdown_timeout=20):
+            yield app
+    finally:
+        release_broker(app)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -18,7 +18,7 @@ from celery.contrib.testing.worker import start_worker
 from django.test import RequestFactory
 
 from esi_testing.factories import TokenFactory, UserFactory
-from tests.conftest import require_service
+from tests.conftest import release_broker, require_service
 from tests.openapi_app import tasks, views
 
 SKILLS = "esi-skills.read_skills.v1"
@@ -76,8 +76,11 @@ def worker_app(fake_esi: Any) -> Any:
     with app.connection_for_write() as connection:
         connection.ensure_connection(max_retries=1)
     app.set_current()
-    with start_worker(app, pool="threads", concurrency=2, perform_ping_check=False, shutdown_timeout=20):
-        yield app
+    try:
+        with start_worker(app, pool="threads", concurrency=2, perform_ping_check=False, shutdown_timeout=20):
+            yield app
+    finally:
+        release_broker(app)
 
 
 @pytest.mark.services

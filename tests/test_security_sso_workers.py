@@ -28,7 +28,7 @@ from esi.models import Token
 from esi_testing.fake.server import FakeESIServer
 from esi_testing.fake.sso import Client, FakeSSO
 from esi_testing.fake.sso_app import SSOApp
-from tests.conftest import require_service
+from tests.conftest import release_broker, require_service
 from tests.test_sso_fixtures import CLIENT_ID, CLIENT_SECRET, SKILLS
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
@@ -83,9 +83,7 @@ def workers(served_sso: tuple[FakeSSO, str], tmp_path: Path) -> Iterator[Celery]
             try:
                 replies = app.control.ping(destination=names, timeout=1)
             except (OSError, OperationalError):
-                # the broker may drop a connection while the workers declare their queues
-                app.pool.force_close_all()
-                continue
+                continue  # the broker may drop a connection while the workers declare their queues
             ready |= {name for reply in replies for name in reply}
         yield app
     finally:
@@ -98,7 +96,7 @@ def workers(served_sso: tuple[FakeSSO, str], tmp_path: Path) -> Iterator[Celery]
                 process.kill()
         with app.connection_for_write() as conn:
             conn.default_channel.queue_delete(queue)
-        app.close()
+        release_broker(app)
 
 
 def test_two_workers_refreshing_at_once_call_sso_once_per_token(
