@@ -262,7 +262,11 @@ def test_get_token_data_has_the_keys_of_8x_and_2x(fake_esi: Any, esi_token_facto
 def test_get_token_data_of_a_forged_token_is_none(fake_esi: Any) -> None:
     import jwt
 
-    forged = jwt.encode({"sub": f"CHARACTER:EVE:{ADA}", "exp": 2**40}, "not-the-key", algorithm="HS256")
+    forged = jwt.encode(
+        {"sub": f"CHARACTER:EVE:{ADA}", "exp": 2**40},
+        "a forger's key, long enough for HS256 (32 bytes)",
+        algorithm="HS256",
+    )
     assert Token.get_token_data(forged) is None
 
 
