@@ -9,6 +9,7 @@ import socket
 import sys
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -117,6 +118,33 @@ def require_service(name: str, host: str, port: int) -> None:
         if IN_CI:
             pytest.fail(f"{name} is not running on {host}:{port}; CI must have it")
         pytest.skip(f"{name} is not running on {host}:{port}")
+
+
+#: The RabbitMQ the worker tests send their tasks through.
+BROKER = os.environ.get("ESI_TEST_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//")
+
+
+@contextmanager
+def celery_worker(name: str, concurrency: int = 1) -> Iterator[Any]:
+    """Run a threaded Celery worker through RabbitMQ on a queue of its own; yield its app (the current app)."""
+    from celery import Celery
+    from celery.contrib.testing.worker import start_worker
+
+    require_service("RabbitMQ", "127.0.0.1", 5672)
+    app = Celery(name, broker=BROKER, backend="rpc://", set_as_current=False)
+    # A queue of its own: parallel runs sharing the broker do not take each other's tasks.
+    app.conf.task_default_queue = f"{name}-{os.getpid()}"
+    app.conf.broker_connection_retry_on_startup = False
+    with app.connection_for_write() as connection:
+        connection.ensure_connection(max_retries=1)
+    app.set_current()
+    try:
+        with start_worker(
+            app, pool="threads", concurrency=concurrency, perform_ping_check=False, shutdown_timeout=20
+        ):
+            yield app
+    finally:
+        release_broker(app)
 
 
 def release_broker(app: Any) -> None:

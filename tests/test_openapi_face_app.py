@@ -8,22 +8,19 @@ through the Django cache. Runs in-process, or with ``ESI_FAKE_MODE=server``.
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import pytest
 from asgiref.sync import async_to_sync
-from celery import Celery, signals
-from celery.contrib.testing.worker import start_worker
+from celery import signals
 from django.test import RequestFactory
 
 from esi_testing.factories import TokenFactory, UserFactory
-from tests.conftest import release_broker, require_service
+from tests.conftest import celery_worker
 from tests.openapi_app import tasks, views
 
 SKILLS = "esi-skills.read_skills.v1"
 CHARACTER_ID = 90000001
-BROKER = os.environ.get("ESI_TEST_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//")
 
 pytestmark = [pytest.mark.esi_snapshot("2025-12-16"), pytest.mark.urls("tests.openapi_app.urls")]
 
@@ -68,19 +65,8 @@ def test_a_task_with_use_etag_reports_unchanged_the_second_time(fake_esi: Any) -
 
 @pytest.fixture
 def worker_app(fake_esi: Any) -> Any:
-    require_service("RabbitMQ", "127.0.0.1", 5672)
-    app = Celery("esi-openapi-app-tests", broker=BROKER, backend="rpc://", set_as_current=False)
-    # A queue of its own: parallel runs sharing the broker do not take each other's tasks.
-    app.conf.task_default_queue = f"esi-openapi-app-tests-{os.getpid()}"
-    app.conf.broker_connection_retry_on_startup = False
-    with app.connection_for_write() as connection:
-        connection.ensure_connection(max_retries=1)
-    app.set_current()
-    try:
-        with start_worker(app, pool="threads", concurrency=2, perform_ping_check=False, shutdown_timeout=20):
-            yield app
-    finally:
-        release_broker(app)
+    with celery_worker("esi-openapi-app-tests", concurrency=2) as app:
+        yield app
 
 
 @pytest.mark.services

@@ -28,12 +28,11 @@ from esi.models import Token
 from esi_testing.fake.server import FakeESIServer
 from esi_testing.fake.sso import Client, FakeSSO
 from esi_testing.fake.sso_app import SSOApp
-from tests.conftest import release_broker, require_service
+from tests.conftest import BROKER, release_broker, require_service
 from tests.test_sso_fixtures import CLIENT_ID, CLIENT_SECRET, SKILLS
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
-BROKER = os.environ.get("ESI_TEST_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//")
 ROOT = Path(__file__).resolve().parent.parent
 WORKERS = 2
 TOKENS = 300
