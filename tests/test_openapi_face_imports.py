@@ -7,11 +7,8 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+from tests.test_import_graph import REPO, _python
 
 _PRELUDE = """
 import json, os, sys
@@ -24,17 +21,8 @@ def loaded():
 
 
 def _run(body: str) -> dict[str, list[str]]:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    out = subprocess.run(
-        [sys.executable, "-c", _PRELUDE + body],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    )
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    out = _python(_PRELUDE + body, {**os.environ, "PYTHONPATH": str(REPO)})
+    return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
 def test_django_start_up_and_a_bravado_era_call_import_no_pydantic() -> None:
