@@ -15,10 +15,15 @@ if str(ROOT) not in sys.path:
 
 
 def configure_django(api_url: str, **extra: Any) -> None:
-    """Configure Django for a client that talks to ``api_url`` (no response cache)."""
+    """Configure Django for a client that talks to ``api_url`` (no response cache).
+
+    The spec cache is off unless ``ESI_SPEC_CACHE_DIR`` is given: a benchmark writes
+    nothing into the user's cache (``~/.cache/django-esi``).
+    """
     import django
     from django.conf import settings
 
+    extra.setdefault("ESI_SPEC_CACHE_DIR", False)
     settings.configure(
         INSTALLED_APPS=[],
         USE_TZ=True,
