@@ -1,7 +1,13 @@
 """``make bench``: every benchmark, one table (figure, floor of the same run, ratio, 7.0.1, target).
 
-Run: ``.venv/bin/python bench/table.py [--quick]``. Each benchmark's own script
-prints its details first; the table comes last. ``--quick`` takes fewer runs.
+Run: ``.venv/bin/python bench/table.py [--quick] [--no-v701]``. Each benchmark's own
+script prints its details first; the table comes last. ``--quick`` takes fewer runs.
+
+django-esi 7.0.1's start-up column needs its own virtualenv (``BENCH_V701_VENV``,
+default ``/tmp/perf-esi701``): when it is missing the table creates it from the
+registry first (``pip install django-esi==7.0.1``); ``--no-v701`` leaves the
+column out instead, and so does a registry that cannot be reached (with a line
+saying so).
 """
 
 from __future__ import annotations
@@ -9,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -43,10 +50,27 @@ def run(module: str, call: str) -> list[Row]:
     return [Row(**r) for r in json.loads(lines[-1][len("ROWS ") :])]
 
 
+def ensure_v701() -> None:
+    """Create django-esi 7.0.1's virtualenv from the registry unless it exists; say so when it cannot."""
+    import startup_floor
+
+    if (startup_floor.V701 / "bin" / "python").exists():
+        return
+    print(f"creating django-esi 7.0.1's virtualenv in {startup_floor.V701} (registry)...", flush=True)
+    try:
+        startup_floor.make_v701()
+    except (OSError, subprocess.CalledProcessError) as exc:
+        shutil.rmtree(startup_floor.V701, ignore_errors=True)  # no half-made virtualenv for the next run
+        print(f"django-esi 7.0.1 could not be installed ({exc}): its column stays empty", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer runs (noisier)")
+    parser.add_argument("--no-v701", action="store_true", help="leave out django-esi 7.0.1's start-up column")
     args = parser.parse_args()
+    if not args.no_v701:
+        ensure_v701()
     counts = (
         {"runs": 3, "repeat": 40, "paging_repeat": 2}
         if args.quick
