@@ -202,9 +202,9 @@ class LazySpec:
         return fragment
 
     def _build(self, spec_dict: dict[str, Any]) -> Any:
-        from bravado_core.spec import Spec
+        from esi.bravado_spec import build_spec
 
-        return Spec.from_dict(spec_dict, origin_url=_ORIGIN, config=self.config)
+        return build_spec(spec_dict, origin_url=_ORIGIN, config=self.config)
 
     def operation(self, resource: str, op_id: str, key: str) -> Any:
         """Return the bravado-core ``Operation`` ``op_id`` of ``resource``, built on first use."""

@@ -445,7 +445,8 @@ def _key(parts: Mapping[str, Any]) -> str:
 
 def _build(plan: _Plan) -> PreparedSpec:
     from bravado.config import bravado_config_from_config_dict
-    from bravado_core.spec import Spec
+
+    from esi.bravado_spec import build_spec
 
     spec_dict, validate, resource_versions, aliases = plan.build()
     config = {
@@ -457,7 +458,7 @@ def _build(plan: _Plan) -> PreparedSpec:
     }
     origin = "https://esi.evetech.net/swagger.json"
     try:
-        spec = Spec.from_dict(spec_dict, origin_url=origin, config=config)
+        spec = build_spec(spec_dict, origin_url=origin, config=config)
     except Exception as exc:
         raise SpecError(f"cannot build a client from {plan.label}: {exc}") from exc
     # The spec is shared by every client of this process and pickled to disk:
