@@ -39,7 +39,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .fetch import SnapshotFetchError
 
 __all__ = [
     "BUNDLED_DIR",
@@ -70,6 +73,8 @@ FORMATS = ("swagger2", "openapi3")
 #: The largest spec read, inflated, in bytes (64 MiB). ESI's largest spec is about
 #: 2.5 MB; a file or a download past this bound (a gzip bomb) is refused unread.
 MAX_SPEC_BYTES = 64 * 1024 * 1024
+#: Where ESI serves its specs (``spec_snapshots.fetch`` downloads from there).
+DEFAULT_API_URL = "https://esi.evetech.net/"
 
 # Anchored with \A and \Z (``$`` accepts a trailing newline), ASCII digits only: each
 # of these becomes a path component.
@@ -485,6 +490,15 @@ def _dirs_text(dirs: Iterable[str | os.PathLike[str]] | None) -> str:
     return ", ".join(str(d) for d in snapshot_dirs(dirs))
 
 
-# At the end: these modules import the loader above.
-from .fetch import SnapshotFetchError  # noqa: E402
+def __getattr__(name: str) -> Any:
+    # SnapshotFetchError lives in .fetch, imported only where a spec is downloaded.
+    if name == "SnapshotFetchError":
+        from .fetch import SnapshotFetchError
+
+        return SnapshotFetchError
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+# At the end: this module imports the loader above. Imported here, not on first use, so
+# that ``spec_snapshots.resolve`` is the function even after ``import spec_snapshots.resolve``.
 from .resolve import SpecDerivedWarning, resolve  # noqa: E402

@@ -9,7 +9,7 @@ from typing import Any
 
 import requests
 
-from . import MAX_SPEC_BYTES, Snapshot, SnapshotError, describe_spec
+from . import DEFAULT_API_URL, MAX_SPEC_BYTES, Snapshot, SnapshotError, describe_spec
 
 __all__ = [
     "DEFAULT_API_URL",
@@ -24,7 +24,6 @@ __all__ = [
     "today_compatibility_date",
 ]
 
-DEFAULT_API_URL = "https://esi.evetech.net/"
 TIMEOUT = (5.0, 60.0)
 #: The header with which django-esi's fake ESI marks the specs it serves: such a spec
 #: is never recorded as ESI's (``source.kind`` is ``"fake"``) nor kept on disk.

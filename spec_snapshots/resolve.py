@@ -33,6 +33,7 @@ import requests
 
 from . import (
     _ROUTE_RE,
+    DEFAULT_API_URL,
     Snapshot,
     SnapshotNotFound,
     _configured_dirs,
@@ -40,9 +41,9 @@ from . import (
     newest,
     pinned,
 )
-from .derive import derive_route, iter_operations
-from .fetch import DEFAULT_API_URL, SnapshotFetchError, fetch_expected, fetched_source, route_url
-from .store import write_snapshot
+
+# .derive, .fetch and .store are imported where a route is derived, fetched or kept:
+# a client of a real snapshot (the bundled latest) needs none of them.
 
 __all__ = [
     "SpecDerivedWarning",
@@ -160,6 +161,8 @@ def derive_snapshot(latest: Snapshot, route: str) -> Snapshot:
         snap = _derived.get(key)
     if snap is not None:
         return snap
+    from .derive import derive_route
+
     spec = derive_route(latest.load(), route)
     raw = json.dumps(spec, separators=(",", ":")).encode()
     snap = Snapshot(
@@ -184,6 +187,9 @@ def derive_snapshot(latest: Snapshot, route: str) -> Snapshot:
 
 
 def _fetch(route: str, target: Path | None, api_url: str, session: requests.Session | None) -> Snapshot:
+    from .fetch import fetch_expected, fetched_source, route_url
+    from .store import write_snapshot
+
     url = route_url(route, api_url)
     raw, meta = fetch_expected(url, session, route=route)
     source = fetched_source(url, meta)
@@ -242,6 +248,8 @@ def resolve(
         return found
     why = "offline"
     if not offline:
+        from .fetch import SnapshotFetchError
+
         target = searched[0] if searched else None
         fetch_key = (route, api_url)
         with _fetch_lock:
@@ -272,6 +280,8 @@ def resolve(
             f"no snapshot of route {route!r} and no 'latest' to derive it from in {_dirs_text(searched)}"
             + ("" if why == "offline" else f"; {why}")
         )
+    from .derive import iter_operations
+
     snap = derive_snapshot(latest, route)
     n_ops = sum(1 for _ in iter_operations(snap.load()))
     warnings.warn(
