@@ -13,6 +13,9 @@
   ``f"{SITE_URL}/sso/callback"``, as Alliance Auth writes it), passes.
 - ``esi.W002``: ``ESI_USER_CONTACT_EMAIL`` is missing; ESI asks every client
   for a contact in its User-Agent.
+
+The checks are registered when Django starts (``EsiConfig.ready``, with the tags
+in ``esi.apps.CHECKS``); this module is imported when checks first run.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.checks import CheckMessage, Error, Tags, Warning, register
+from django.core.checks import CheckMessage, Error, Warning
 from django.urls import Resolver404, resolve
 from django.utils.module_loading import import_string
 
@@ -32,7 +35,6 @@ __all__ = ["check_callback_url", "check_contact_email", "check_sso_settings"]
 DEVELOPERS = "https://developers.eveonline.com"
 
 
-@register(Tags.security)
 def check_sso_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """Check that the SSO application is configured."""
     missing = [n for n in ("ESI_SSO_CLIENT_ID", "ESI_SSO_CALLBACK_URL") if not getattr(app_settings, n)]
@@ -47,7 +49,6 @@ def check_sso_settings(app_configs: Any = None, **kwargs: Any) -> list[CheckMess
     return [Error(f"{', '.join(missing)} not set: SSO logins cannot work.", hint=hint, id="esi.E001")]
 
 
-@register(Tags.urls)
 def check_callback_url(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """Check that ``ESI_SSO_CALLBACK_URL`` reaches the ``esi:callback`` view."""
     url = app_settings.ESI_SSO_CALLBACK_URL
@@ -133,7 +134,6 @@ def _callback_problem(path: str) -> tuple[str, str] | None:
     )
 
 
-@register()
 def check_contact_email(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """Check that a contact address for the User-Agent is set."""
     if app_settings.ESI_USER_CONTACT_EMAIL:

@@ -13,6 +13,9 @@ Not a timing: each check runs in a fresh interpreter and reads ``sys.modules``.
   ``.validate`` take names from them at module level, and request validation
   (``validate_requests``) checks parameters with jsonschema. Their optional
   format libraries wait (:mod:`esi._deferred_imports`).
+* django-esi's own modules that a start-up or a public call does not need wait
+  too: :mod:`esi.checks` until checks run; ``spec_snapshots``' download, derive
+  and store modules until a route is fetched or derived.
 """
 
 from __future__ import annotations
@@ -37,6 +40,10 @@ FORMAT_LIBRARIES = (
     "arrow",
     "isoduration.parser",
 )
+#: django-esi's own: not at Django start-up (esi.checks: until checks run).
+ESI_NOT_AT_SETUP = ("esi.checks",)
+#: django-esi's own: not for a public call of a client from the bundled snapshot.
+ESI_NOT_FOR_A_CALL = ("spec_snapshots.fetch", "spec_snapshots.derive", "spec_snapshots.store")
 
 _PRELUDE = f"""
 import json, os, sys, threading
@@ -50,6 +57,10 @@ django.setup()
 from django.core.cache import cache
 cache.get("import-graph-probe")
 BACKEND = {{m for m in WATCHED if m in sys.modules}}
+ESI_WATCHED = {list(ESI_NOT_AT_SETUP + ESI_NOT_FOR_A_CALL)!r}
+def esi_loaded():
+    return sorted(m for m in ESI_WATCHED if m in sys.modules)
+esi_at_setup = esi_loaded()
 def loaded():
     return sorted(m for m in WATCHED if m in sys.modules and m not in BACKEND)
 import esi.admin, esi.checks, esi.decorators, esi.models, esi.tasks, esi.urls, esi.views
@@ -76,7 +87,8 @@ with override_settings(ESI_API_URL=f"http://127.0.0.1:{server.server_port}", ESI
     from esi.clients import EsiClientProvider
     players = EsiClientProvider(app_info_text="test/1").client.Status.get_status().result()["players"]
 server.shutdown()
-print(json.dumps({"after_setup": after_setup, "after_call": loaded(), "players": players}))
+print(json.dumps({"after_setup": after_setup, "after_call": loaded(), "players": players,
+                  "esi_at_setup": esi_at_setup, "esi_after_call": esi_loaded()}))
 """
 
 
@@ -119,6 +131,9 @@ def test_a_public_call_of_a_client_from_the_bundled_snapshot_imports_no_jwt_cryp
         assert not set(after_call) & set(NEVER + FORMAT_LIBRARIES), after_call
         # What bravado truly needs (see the module docstring), and nothing of the SSO.
         assert set(after_call) == {"bravado", "bravado_core", "jsonschema", "swagger_spec_validator"}
+        assert found["esi_at_setup"] == []
+        # A real snapshot: nothing downloaded, derived or kept (the prelude imported esi.checks).
+        assert found["esi_after_call"] == ["esi.checks"]
 
 
 def test_jsonschemas_duration_checker_imports_isoduration_on_first_use_and_checks_as_before() -> None:
@@ -146,3 +161,20 @@ def test_a_submodule_of_a_deferred_package_imports_before_the_package_itself() -
     )
     out = _python(code)
     assert out.stdout.split() == ["True", "False", "True"]
+
+
+def test_esi_checks_are_registered_at_start_up_and_imported_when_checks_run() -> None:
+    code = """
+import os, sys, django
+os.environ["DJANGO_SETTINGS_MODULE"] = "tests.settings"
+django.setup()
+print("esi.checks" in sys.modules)
+from django.core import checks
+from django.test import override_settings
+with override_settings(ESI_SSO_CALLBACK_URL="callback"):
+    ids = sorted(m.id for m in checks.run_checks(tags=[checks.Tags.urls]) if m.id.startswith("esi."))
+print("esi.checks" in sys.modules, ",".join(ids))
+"""
+    out = _python(code, {**os.environ, "PYTHONPATH": str(REPO)})
+    # Registered with its tag at start-up, esi.checks imported when the checks first run.
+    assert out.stdout.split() == ["False", "True", "esi.E002"]
