@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
@@ -45,7 +44,7 @@ from bravado_core.exception import MatchingResponseNotFound
 from esi.app_settings import app_settings
 from esi.errors import ESILimitError, IncompleteResponseError, ResponseContentError
 from esi.http.cache import is_json_media_type
-from esi.pages import Generation, settle
+from esi.pages import Concurrently, Generation, map_concurrently, settle
 from esi.query import join_nested_arrays
 from esi.spec import PreparedSpec, resource_key
 from esi.unmarshal import converter_for_operation, handle_response
@@ -343,20 +342,35 @@ class EsiFuture(_Unmarshal):
         ``refetch`` asks past a fresh cached copy (``Cache-Control: no-cache``:
         a cached copy with an ETag is revalidated, not served).
         """
+        return self._convert(*self._receive(overrides, timeout, refetch=refetch))
+
+    def _receive(
+        self, overrides: dict[str, Any], timeout: float | None = None, *, refetch: bool = False
+    ) -> tuple[HttpFuture, Any]:
+        """Send one request and read its answer; return the future and the response, not yet converted.
+
+        The two halves of bravado's ``HttpFuture.result()``: this one waits on the
+        network, :meth:`_convert` checks and converts the body.
+        """
         config = RequestConfig(self._request_options, also_return_response_default=True)
         config.also_return_response = True
         request = self._request_for(overrides)
         if refetch:
             request = {**request, "headers": {**request["headers"], "Cache-Control": "no-cache"}}
+        sent = self._send(request, config)
         try:
-            data, response = HttpFuture.result(self._send(request, config), timeout=timeout)  # type: ignore[misc, attr-defined]
+            return sent, sent._get_incoming_response(timeout)
         except ESILimitError as exc:
             if not self._context.bravado_limit_errors:
                 raise
             from esi.bravado_errors import as_http_error
 
             raise as_http_error(exc) from exc
-        return data, response
+
+    @staticmethod
+    def _convert(sent: HttpFuture, incoming: Any) -> tuple[Any, Any]:
+        """Return ``(data, response)`` of a response :meth:`_receive` read (bravado's HTTP errors raised)."""
+        return sent._get_swagger_result(incoming), incoming
 
     def _request_for(self, overrides: dict[str, Any]) -> dict[str, Any]:
         """Return the request with ``overrides``, reusing the validated first request for a page."""
@@ -412,32 +426,66 @@ class EsiFuture(_Unmarshal):
         if "page" not in self._op.params:
             return self._answer(*self._fetch(overrides, timeout))
         overrides["page"] = 1
-        data, response = self._fetch(overrides, timeout)
-        pages = self._page_count(response.headers.get("X-Pages"))
-        if pages <= 1 or not isinstance(data, list):
-            return self._answer(data, response)
-        first = (data, response, Generation.of(response.headers))
-        numbers = range(2, pages + 1)
-        fetched = {
-            1: first,
-            **dict(zip(numbers, _map_concurrently(self._page(overrides, timeout), numbers), strict=True)),
-        }
+        sent, incoming = self._receive(overrides, timeout)
+        first_generation = Generation.of(incoming.headers)
+        # Pages 2..N are asked for as soon as page 1's X-Pages is read, while page 1 is converted.
+        count = self._count_before_conversion(incoming)
+        rest = Concurrently(self._receiver(overrides, timeout), range(2, count + 1)) if count > 1 else None
+        try:
+            data, response = self._convert(sent, incoming)
+            if rest is None:
+                count = self._page_count(response.headers.get("X-Pages"))
+                if count <= 1 or not isinstance(data, list):
+                    return self._answer(data, response)
+                rest = Concurrently(self._receiver(overrides, timeout), range(2, count + 1))
+            fetched = {1: (data, response, first_generation)}
+            # Converted here as they arrive: the threads are free for the next page meanwhile.
+            for number, (page_sent, page_incoming, generation) in rest:
+                fetched[number] = (*self._convert(page_sent, page_incoming), generation)
+        finally:
+            if rest is not None:
+                rest.close()
         fetched = self._one_generation(fetched, overrides, timeout)
         combined: list[Any] = []
         for number in sorted(fetched):
             combined.extend(fetched[number][0])
         return self._answer(combined, fetched[max(fetched)][1])
 
-    def _page(
+    def _count_before_conversion(self, incoming: Any) -> int:
+        """Return the pages page 1 announces when they can be asked for before page 1 is converted, else 0.
+
+        So only for a 2xx JSON answer whose schema is a list and whose ``X-Pages``
+        is accepted; otherwise page 1 is converted first (its errors come first,
+        and no other page is asked for) and its data decide whether there are more.
+        """
+        from bravado_core.response import get_response_spec
+
+        if not 200 <= incoming.status_code < 300:
+            return 0
+        try:
+            check_content(incoming, self._op)
+            schema = get_response_spec(incoming.status_code, self._op).get("schema")
+        except (MatchingResponseNotFound, ResponseContentError):
+            return 0
+        if schema is None or self._op.swagger_spec.deref(schema).get("type") != "array":
+            return 0
+        try:
+            return self._page_count(incoming.headers.get("X-Pages"))
+        except IncompleteResponseError:
+            return 0  # raised again after page 1 is converted
+
+    def _receiver(
         self, overrides: dict[str, Any], timeout: float | None, refetch: bool = False
-    ) -> Callable[[int], tuple[Any, Any, Generation]]:
-        """Return a function fetching one page: its data, response and generation (taken on arrival)."""
+    ) -> Callable[[int], tuple[HttpFuture, Any, Generation]]:
+        """Return a function receiving one page: its future, response (not converted) and generation."""
 
-        def fetch(number: int) -> tuple[Any, Any, Generation]:
-            data, response = self._fetch({**overrides, "page": number}, timeout, refetch=refetch)
-            return data, response, Generation.of(response.headers)
+        def receive(number: int) -> tuple[HttpFuture, Any, Generation]:
+            sent, incoming = self._receive({**overrides, "page": number}, timeout, refetch=refetch)
+            if not 200 <= incoming.status_code < 300:
+                self._convert(sent, incoming)  # raises its HTTP error here: no page is started after it
+            return sent, incoming, Generation.of(incoming.headers)
 
-        return fetch
+        return receive
 
     def _one_generation(
         self,
@@ -446,11 +494,19 @@ class EsiFuture(_Unmarshal):
         timeout: float | None,
     ) -> dict[int, tuple[Any, Any, Generation]]:
         """Return the pages once all come from the newest generation (:func:`esi.pages.settle`)."""
+
+        def refetch(wanted: list[int]) -> list[tuple[Any, Any, Generation]]:
+            pages: dict[int, tuple[Any, Any, Generation]] = {}
+            with Concurrently(self._receiver(overrides, timeout, refetch=True), wanted) as received:
+                for number, (sent, incoming, generation) in received:
+                    pages[number] = (*self._convert(sent, incoming), generation)
+            return [pages[n] for n in wanted]
+
         return settle(
             fetched,
             generation_of=itemgetter(2),
             page_count=self._page_count,
-            refetch=lambda wanted: _map_concurrently(self._page(overrides, timeout, refetch=True), wanted),
+            refetch=refetch,
             operation=self._op.operation_id,
         )
 
@@ -531,7 +587,7 @@ class EsiFuture(_Unmarshal):
                     f"Invalid language code: {language!r}; {self._op.operation_id} accepts "
                     f"{', '.join(accepted)}"
                 )
-        found = _map_concurrently(lambda lang: self.results(language=lang, **kwargs), wanted)
+        found = map_concurrently(lambda lang: self.results(language=lang, **kwargs), wanted)
         return dict(zip(wanted, found, strict=True))
 
     def _accepted_languages(self) -> list[str]:
@@ -557,22 +613,3 @@ def _language_param(params: dict[str, Any]) -> str | None:
         if name in params:
             return name
     return None
-
-
-def _map_concurrently(fn: Callable[[Any], Any], items: Iterable[Any]) -> list[Any]:
-    """Return ``[fn(i) for i in items]``, computed by a bounded pool of threads.
-
-    The first exception raised is re-raised; the calls not yet started are cancelled.
-    """
-    items = list(items)
-    if len(items) <= 1:
-        return [fn(i) for i in items]
-    workers = max(1, min(int(app_settings.ESI_PAGES_MAX_WORKERS), len(items)))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="esi-pages") as pool:
-        futures = [pool.submit(fn, i) for i in items]
-        try:
-            return [f.result() for f in futures]
-        except BaseException:
-            for f in futures:
-                f.cancel()
-            raise

@@ -16,16 +16,22 @@ time between the two answers (their ``Date``): within one generation ESI's
 
 from __future__ import annotations
 
+import os
+import sys
+import threading
 import time
-from collections.abc import Callable, Mapping
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from queue import SimpleQueue
 from typing import Any, TypeVar
 
 from esi.app_settings import app_settings
 from esi.errors import IncompleteResponseError
 from esi.http.cache import parse_http_date
 
-__all__ = ["Generation", "describe", "settle", "stragglers"]
+__all__ = ["Concurrently", "Generation", "describe", "map_concurrently", "settle", "stragglers"]
 
 #: A fetched page, whatever the face keeps of it (data, response, generation...).
 Page = TypeVar("Page")
@@ -141,3 +147,120 @@ def settle(
             )
         pages.update(zip(wanted, refetch(wanted), strict=True))
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def map_concurrently(fn: Callable[[Any], Any], items: Iterable[Any]) -> list[Any]:
+    """Return ``[fn(i) for i in items]``, computed concurrently (:class:`Concurrently`).
+
+    The first exception raised is re-raised; the calls not yet started are not started.
+    """
+    items = list(items)
+    if len(items) <= 1:
+        return [fn(i) for i in items]
+    found: dict[int, Any] = {}
+    with Concurrently(lambda pair: fn(pair[1]), list(enumerate(items))) as results:
+        for (index, _), value in results:
+            found[index] = value
+    return [found[i] for i in range(len(items))]
+
+
+class Concurrently:
+    """``fn(item)`` for every item, by at most ``ESI_PAGES_MAX_WORKERS`` threads at a time, started at once.
+
+    Iterating yields ``(item, result)`` as each call completes; the first
+    exception is raised, and no item is started after it. :meth:`close` (or
+    leaving the ``with`` block) starts no more items and waits for those under way.
+
+    The threads are the process's (:func:`_threads`): each call of ``fn`` for
+    one ``Concurrently`` runs in one of its own ``ESI_PAGES_MAX_WORKERS``
+    runners, which take the next item as soon as they finish one, so concurrent
+    callers neither share nor wait for each other's runners.
+    """
+
+    def __init__(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> None:
+        self._fn = fn
+        self._items = deque(items)
+        self._count = len(self._items)
+        self._done: SimpleQueue[tuple[Any, Any, BaseException | None]] = SimpleQueue()
+        self._stopped = False
+        runners = max(1, min(int(app_settings.ESI_PAGES_MAX_WORKERS), self._count))
+        pool = _threads()
+        self._runners = [pool.submit(self._run) for _ in range(runners)] if self._count else []
+
+    def _run(self) -> None:
+        try:
+            while not self._stopped:
+                try:
+                    item = self._items.popleft()
+                except IndexError:
+                    return
+                try:
+                    self._done.put((item, self._fn(item), None))
+                except BaseException as exc:  # handed to the caller, who raises it
+                    self._stopped = True
+                    self._done.put((item, None, exc))
+        finally:
+            _close_database_connections()
+
+    def __iter__(self) -> Iterator[tuple[Any, Any]]:
+        for _ in range(self._count):
+            item, value, error = self._done.get()
+            if error is not None:
+                self._stopped = True
+                raise error
+            yield item, value
+
+    def close(self) -> None:
+        """Start no more items; wait for those under way."""
+        self._stopped = True
+        for runner in self._runners:
+            runner.result()
+
+    def __enter__(self) -> Concurrently:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+_pool: tuple[int, ThreadPoolExecutor] | None = None
+_pool_lock = threading.Lock()
+
+
+def _threads() -> ThreadPoolExecutor:
+    """Return the process's pool of threads for concurrent pages and languages.
+
+    Created on first use, and again in a child process after ``fork()`` (the
+    parent's threads do not exist there). It grows to the runners in use at
+    once (``ESI_PAGES_MAX_WORKERS`` per :class:`Concurrently`) and keeps them
+    for the next call: starting threads for every ``results()`` cost about
+    1.3 ms of CPU, which delayed the first requests.
+    """
+    global _pool
+    pool = _pool
+    pid = os.getpid()
+    if pool is not None and pool[0] == pid:
+        return pool[1]
+    with _pool_lock:
+        if _pool is None or _pool[0] != pid:
+            # Unbounded: every runner gets a thread, so runners waiting on other runners
+            # (results_localized's languages on their pages) never wait for a free one.
+            _pool = (pid, ThreadPoolExecutor(max_workers=sys.maxsize, thread_name_prefix="esi-pages"))
+        return _pool[1]
+
+
+def _reset_after_fork() -> None:
+    global _pool, _pool_lock
+    _pool = None
+    _pool_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_reset_after_fork)
+
+
+def _close_database_connections() -> None:
+    """Close the database connections a runner's thread opened (a token refreshed), as its end would."""
+    from django.db import connections
+
+    for connection in connections.all(initialized_only=True):
+        connection.close()

@@ -356,8 +356,7 @@ class EsiOperation:
         """Return the pages of one generation in page order (:func:`esi.pages.settle`)."""
         from operator import itemgetter
 
-        from esi.operations import _map_concurrently
-        from esi.pages import settle
+        from esi.pages import map_concurrently, settle
 
         # Past a fresh cached copy (a cached page with an ETag is revalidated), as the engine refetches.
         directives = [d.strip() for d in headers.get("Cache-Control", "").split(",") if d.strip()]
@@ -366,7 +365,7 @@ class EsiOperation:
             fetched,
             generation_of=itemgetter(2),
             page_count=page_count,
-            refetch=lambda wanted: _map_concurrently(self._page(call, past_cache), wanted),
+            refetch=lambda wanted: map_concurrently(self._page(call, past_cache), wanted),
             operation=self.operation.operation_id,
         )
         return [settled[n][:2] for n in sorted(settled)]
@@ -445,7 +444,7 @@ class EsiOperation:
         Pages 2..N (``X-Pages``) are fetched concurrently; HTTPNotModified only
         when every page is unchanged under ``use_etag``.
         """
-        from esi.operations import _map_concurrently
+        from esi.pages import map_concurrently
 
         call = self._prepare(extra)
         headers = self._headers(use_cache and not force_refresh, store_cache, last_modified)
@@ -460,7 +459,7 @@ class EsiOperation:
                 for page in range(2, count + 1):
                     self._forget(call, page)
             numbers = range(2, count + 1)
-            rest = _map_concurrently(self._page(call, headers), numbers)
+            rest = map_concurrently(self._page(call, headers), numbers)
             fetched = {1: first, **dict(zip(numbers, rest, strict=True))}
             pages = self._settle(call, headers, fetched, page_count)
             items, response = self._combine(call, use_etag, pages)
@@ -473,8 +472,8 @@ class EsiOperation:
         self, languages: Iterable[str] | str | None = None, **kwargs: Any
     ) -> dict[str, Any]:
         """Return ``results()`` for each language (default ``ESI_LANGUAGES``), fetched concurrently."""
-        from esi.operations import _map_concurrently
+        from esi.pages import map_concurrently
 
         wanted = self._languages(languages)
-        found = _map_concurrently(lambda lang: self.results(accept_language=lang, **kwargs), wanted)
+        found = map_concurrently(lambda lang: self.results(accept_language=lang, **kwargs), wanted)
         return dict(zip(wanted, found, strict=True))

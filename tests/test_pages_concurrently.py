@@ -1,0 +1,189 @@
+"""results() asks for pages 2..N as soon as page 1's X-Pages is read; the pages' threads are the process's."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+import pytest
+
+from esi import pages
+from esi.clients import esi_client_factory
+from esi.errors import HTTPNotFound, ResponseContentError
+from esi.operations import EsiFuture
+from esi.pages import Concurrently, map_concurrently
+from tests.client_fixtures import loopback, orders  # noqa: F401 - fixtures
+
+ORDERS_PATH = "/latest/markets/10000002/orders/"
+
+
+@pytest.fixture
+def client(loopback):  # noqa: F811
+    return esi_client_factory()
+
+
+def _orders_op(client):
+    return client.Market.get_markets_region_id_orders(region_id=10000002, order_type="all")
+
+
+def _pages_asked(loopback) -> list[int]:  # noqa: F811
+    return [int(r.query["page"][0]) for r in loopback.requests]
+
+
+def _wait_for(condition, seconds: float = 5.0) -> bool:
+    """Return True once ``condition()`` holds; False after ``seconds`` (the test then fails)."""
+    end = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > end:
+            return False
+        time.sleep(0.005)
+    return True
+
+
+def test_pages_2_to_n_are_asked_for_while_page_1_is_converted(client, loopback, monkeypatch):  # noqa: F811
+    loopback.route(ORDERS_PATH, pages=[orders(p) for p in range(1, 5)])
+    convert = EsiFuture._convert
+    seen_during_page_1: list[bool] = []
+
+    def converting(sent, incoming):
+        if "page=1" in incoming._delegate.url:
+            # Page 1 is converted only after another page was asked for (none would be, before).
+            seen_during_page_1.append(_wait_for(lambda: len(loopback.requests) > 1))
+        return convert(sent, incoming)
+
+    monkeypatch.setattr(EsiFuture, "_convert", staticmethod(converting))
+    data = _orders_op(client).results()
+    assert [o["order_id"] // 1000 for o in data] == [p for p in range(1, 5) for _ in range(3)]
+    assert seen_during_page_1 == [True]
+
+
+def test_pages_are_converted_by_the_caller_as_they_arrive(client, loopback, monkeypatch):  # noqa: F811
+    loopback.route(ORDERS_PATH, pages=[orders(p) for p in range(1, 6)])
+    convert = EsiFuture._convert
+    converted_in: set[int] = set()
+
+    def converting(sent, incoming):
+        converted_in.add(threading.get_ident())
+        return convert(sent, incoming)
+
+    monkeypatch.setattr(EsiFuture, "_convert", staticmethod(converting))
+    assert len(_orders_op(client).results()) == 15
+    assert converted_in == {threading.get_ident()}
+
+
+def test_an_html_page_1_asks_for_no_other_page(client, loopback):  # noqa: F811
+    loopback.route(
+        ORDERS_PATH, pages=[b"<html>busy</html>"], headers={"X-Pages": "3", "Content-Type": "text/html"}
+    )
+    with pytest.raises(ResponseContentError):
+        _orders_op(client).results()
+    assert _pages_asked(loopback) == [1]
+
+
+def test_an_error_on_page_1_asks_for_no_other_page(client, loopback):  # noqa: F811
+    loopback.route(ORDERS_PATH, {"error": "gone"}, status=404, headers={"X-Pages": "3"})
+    with pytest.raises(HTTPNotFound):
+        _orders_op(client).results()
+    assert _pages_asked(loopback) == [1]
+
+
+def test_no_page_is_asked_for_after_a_page_fails(client, loopback, settings):  # noqa: F811
+    settings.ESI_PAGES_MAX_WORKERS = 1
+    # Page 2 is not found: pages 3 to 5 are never asked for.
+    loopback.route(ORDERS_PATH, pages=[orders(1)], headers={"X-Pages": "5"})
+    with pytest.raises(HTTPNotFound):
+        _orders_op(client).results()
+    assert _pages_asked(loopback) == [1, 2]
+
+
+def test_the_threads_are_kept_for_the_next_call(client, loopback):  # noqa: F811
+    loopback.route(ORDERS_PATH, pages=[orders(p) for p in range(1, 11)])
+    assert len(_orders_op(client).results()) == 30
+    pool = pages._threads()
+    # The runners went back to wait for work: the next call finds them idle.
+    assert _wait_for(lambda: pool._idle_semaphore._value >= 8)  # type: ignore[attr-defined]
+    threads = set(pool._threads)  # type: ignore[attr-defined]
+    assert len(_orders_op(client).results()) == 30
+    assert pages._threads() is pool
+    assert set(pool._threads) == threads  # type: ignore[attr-defined]
+
+
+def test_concurrently_yields_as_completed_within_the_bound(settings):
+    settings.ESI_PAGES_MAX_WORKERS = 2
+    lock = threading.Lock()
+    running = [0, 0]  # now, most
+
+    def work(n: int) -> int:
+        with lock:
+            running[0] += 1
+            running[1] = max(running[1], running[0])
+        time.sleep(0.01)
+        with lock:
+            running[0] -= 1
+        return n * n
+
+    with Concurrently(work, range(6)) as results:
+        assert sorted(results) == [(n, n * n) for n in range(6)]
+    assert running[1] == 2
+    assert map_concurrently(work, [3, 1, 2]) == [9, 1, 4]
+
+
+def test_concurrently_raises_the_first_error_and_starts_nothing_after_it(settings):
+    settings.ESI_PAGES_MAX_WORKERS = 1
+    started: list[int] = []
+
+    def work(n: int) -> int:
+        started.append(n)
+        if n == 2:
+            raise ValueError(n)
+        return n
+
+    with pytest.raises(ValueError, match="2"):
+        map_concurrently(work, range(6))
+    assert started == [0, 1, 2]
+
+
+def test_languages_waiting_on_their_pages_do_not_wait_for_a_thread(settings):
+    settings.ESI_PAGES_MAX_WORKERS = 3
+    # Each outer call holds a runner while its inner calls need runners of their own.
+    assert map_concurrently(lambda n: sum(map_concurrently(lambda m: n * m, range(4))), range(5)) == [
+        n * 6 for n in range(5)
+    ]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork() only")
+def test_a_forked_child_gets_threads_of_its_own():
+    assert map_concurrently(lambda n: n + 1, [1, 2, 3]) == [2, 3, 4]
+    parent_pool = pages._threads()
+    pid = os.fork()
+    if pid == 0:  # the child: the parent's threads do not exist here
+        code = 1
+        try:
+            import signal
+
+            signal.alarm(10)  # a child stuck on the parent's pool fails instead of hanging
+            ok = map_concurrently(lambda n: n * 2, [1, 2, 3]) == [2, 4, 6]
+            code = 0 if ok and pages._threads() is not parent_pool else 1
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert pages._threads() is parent_pool
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_runner_closes_the_database_connections_it_opened():
+    from django.db import connections
+
+    opened: list[object] = []
+
+    def touch(_: int) -> bool:
+        connection = connections["default"]  # this thread's
+        connection.ensure_connection()
+        opened.append(connection)
+        return connection.connection is not None
+
+    assert map_concurrently(touch, [1, 2]) == [True, True]
+    assert len(opened) == 2
+    assert all(c.connection is None for c in opened)  # type: ignore[attr-defined]
