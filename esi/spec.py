@@ -302,10 +302,17 @@ def _library_versions() -> dict[str, str]:
 
 
 def _converter_identity() -> str:
-    """Return a fingerprint of esi.openapi, so a changed converter rebuilds its specs."""
-    import esi.openapi
+    """Return a fingerprint of esi.openapi, so a changed converter rebuilds its specs.
 
-    return hashlib.sha256(Path(esi.openapi.__file__).read_bytes()).hexdigest()[:16]
+    The module's source is read, not imported: a client whose spec is in the cache
+    never converts anything.
+    """
+    import importlib.util
+
+    found = importlib.util.find_spec("esi.openapi")
+    if found is None or found.origin is None:  # pragma: no cover - esi.openapi ships with esi
+        raise SpecError("esi.openapi cannot be found")
+    return hashlib.sha256(Path(found.origin).read_bytes()).hexdigest()[:16]
 
 
 @dataclass

@@ -43,7 +43,8 @@ FORMAT_LIBRARIES = (
 #: django-esi's own: not at Django start-up (esi.checks: until checks run).
 ESI_NOT_AT_SETUP = ("esi.checks",)
 #: django-esi's own: not for a public call of a client from the bundled snapshot.
-ESI_NOT_FOR_A_CALL = ("spec_snapshots.fetch", "spec_snapshots.derive", "spec_snapshots.store")
+#: (esi.openapi: a compatibility-date client converts its spec once, when the spec cache is empty.)
+ESI_NOT_FOR_A_CALL = ("spec_snapshots.fetch", "spec_snapshots.derive", "spec_snapshots.store", "esi.openapi")
 
 _PRELUDE = f"""
 import json, os, sys, threading
@@ -134,6 +135,17 @@ def test_a_public_call_of_a_client_from_the_bundled_snapshot_imports_no_jwt_cryp
         assert found["esi_at_setup"] == []
         # A real snapshot: nothing downloaded, derived or kept (the prelude imported esi.checks).
         assert found["esi_after_call"] == ["esi.checks"]
+
+
+def test_a_compatibility_date_client_converts_its_spec_only_when_the_spec_cache_is_empty(
+    tmp_path: Path,
+) -> None:
+    call = _CALL.replace('app_info_text="test/1"', 'app_info_text="test/1", compatibility_date="2025-12-16"')
+    assert call != _CALL
+    cold, warm = _run(call, tmp_path), _run(call, tmp_path)
+    assert cold["players"] == warm["players"] == 12345
+    assert cold["esi_after_call"] == ["esi.checks", "esi.openapi"]
+    assert warm["esi_after_call"] == ["esi.checks"]  # the cache key reads esi/openapi.py, never imports it
 
 
 def test_jsonschemas_duration_checker_imports_isoduration_on_first_use_and_checks_as_before() -> None:
