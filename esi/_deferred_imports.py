@@ -1,96 +1,244 @@
-"""Keep ``import bravado`` cheap: defer jsonschema's format libraries until they are used.
+"""Keep ``import bravado`` cheap: defer the libraries it imports but does not use until they are used.
 
 bravado imports jsonschema, and jsonschema's format checkers import optional
-libraries at import time. One of them, ``rfc3987_syntax``, compiles a Lark
-grammar when imported: most of the cost of ``import bravado.client`` (about
-0.8 s of 0.95 s). ``uri_template`` and ``rfc3986_validator`` add some more.
-ESI specs use none of the formats they check (``iri``, ``uri-template``,
-``uri``), so each is imported when a value of its format is first checked: a
-stand-in module answers jsonschema's import with functions that import the
-real module on first call. Behaviour is unchanged; only the moment of the
-import moves.
+libraries at import time; bravado and bravado-core import PyYAML, pytz,
+dateutil's parser and msgpack, which they use only inside functions. Each of
+these waits, as a stand-in module in ``sys.modules``, until a name of it is
+used. Behaviour is unchanged; only the moment of the import moves.
 
-``isoduration`` (``duration``, which imports ``arrow``: about 25 ms and 1.5 MiB)
-is deferred the same way. jsonschema also reads its exception class when it
-registers the checker; the stand-in answers that one read, made from
-``jsonschema._format``, with ``ValueError``, the class the real exception
-derives from, so the checker catches what it caught before. Any other module
-asking for a name of the stand-in gets the real module's.
+=====================  ===========  ========================================================
+module                 saves (CPU)  imported when
+=====================  ===========  ========================================================
+``rfc3987_syntax``     ~0.8 s       an ``iri`` is checked (it compiles a Lark grammar)
+``uri_template``,      a few ms     a ``uri-template`` or ``uri`` is checked
+``rfc3986_validator``
+``isoduration``        ~25 ms       a ``duration`` is checked (it imports ``arrow``)
+``webcolors``          ~1 ms        a ``color`` is checked
+``yaml``               ~7 ms        a YAML spec is loaded (``bravado_core.spec``,
+                                    ``bravado.swagger_model``, ``swagger_spec_validator``)
+``dateutil.parser``    ~1 ms        a date-time is parsed that is not ESI's ``...Z`` shape
+``pytz``               ~1.5 ms      bravado-core sends a naive datetime (``pytz.utc``)
+``msgpack``            ~1 ms        a msgpack body is sent or received
+=====================  ===========  ========================================================
+
+ESI specs use none of these formats, are JSON, and ESI sends date-times as
+``2016-09-03T05:12:25Z`` (parsed by :mod:`esi.unmarshal.dates` without dateutil's
+parser).
+
+How a stand-in answers (:class:`_StandIn`):
+
+* To the modules that import it while bravado is imported (its *importers*,
+  :data:`DEFERRED`), the names they take from it then (``from yaml import
+  CSafeLoader``) are answered without the import: a function that imports the
+  real module on its first call and calls the real one (``yaml.load(text,
+  Loader=SafeLoader)`` calls ``SafeLoader(stream)``), or the value in
+  :data:`VALUES` (jsonschema reads ``isoduration.DurationParsingException``
+  for ``raises=``; it gets ``ValueError``, the class the real exception derives
+  from, so the checker catches what it caught before).
+* Anything else, from anyone (``yaml.safe_load``, ``from yaml import
+  CSafeLoader`` in a user's module, ``yaml.__version__``, ``dir(yaml)``, setting
+  or deleting an attribute as ``mock.patch`` does) imports the real module and
+  is the real module's; the stand-in then passes every access through.
+* Importing a submodule first (``import yaml.constructor``, ``import
+  yaml._yaml``) imports the real package first, as without the stand-in, so
+  the submodule is bound to the real package and each module runs once (the
+  stand-in carries the package's ``__spec__``, ``__file__`` and ``__path__``;
+  :class:`_Imported` answers the import system for a submodule that the package
+  imported itself).
+* Threads: one thread takes the stand-in out of ``sys.modules`` and imports
+  the real module through the import system; the others wait for it on the
+  import system's lock for that module, as for any import. (A thread importing
+  a submodule does not wait for another thread importing the package, as the
+  import system does not: it goes on with the package partly imported.)
 
 :func:`defer_format_libraries` runs when ``esi`` is imported, before anything
-imports jsonschema. It does nothing when jsonschema is already imported, and
-skips a library that is already imported or not installed.
+imports jsonschema or bravado. It does nothing when jsonschema is already
+imported, and skips a library that is already imported or not installed (or,
+for ``yaml``, built without libyaml: its importers then take the pure-Python
+``SafeLoader``).
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.abc
+import importlib.machinery
 import importlib.util
 import sys
 import threading
+import time
 import types
 from typing import Any
 
-__all__ = ["DEFERRED", "FOR_JSONSCHEMA", "defer_format_libraries"]
+__all__ = ["DEFERRED", "REQUIRES", "VALUES", "defer_format_libraries"]
 
-#: Module -> the functions jsonschema takes from it (``from m import f`` or ``m.f(...)``).
-DEFERRED: dict[str, tuple[str, ...]] = {
-    "rfc3987_syntax": ("is_valid_syntax",),
-    "rfc3986_validator": ("validate_rfc3986",),
-    "uri_template": ("validate",),
-    "isoduration": ("parse_duration",),
+_JSONSCHEMA = ("jsonschema._format",)
+_YAML = ("bravado.swagger_model", "bravado_core.spec", "swagger_spec_validator.common")
+
+#: Module -> (its importers, the names they take from it while they are imported).
+DEFERRED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "rfc3987_syntax": (_JSONSCHEMA, ("is_valid_syntax",)),
+    "rfc3986_validator": (_JSONSCHEMA, ("validate_rfc3986",)),
+    "uri_template": (_JSONSCHEMA, ()),
+    "isoduration": (_JSONSCHEMA, ("DurationParsingException",)),
+    "webcolors": (_JSONSCHEMA, ()),
+    "yaml": (_YAML, ("CSafeLoader",)),
+    "dateutil.parser": (("bravado_core.formatter", "esi.unmarshal.dates"), ("isoparse",)),
+    "pytz": (("bravado_core.formatter",), ()),
+    "msgpack": (("bravado.http_future", "bravado_core.param", "bravado_core.response"), ("unpackb",)),
 }
 
-#: Module -> names jsonschema reads while it registers its checkers, answered without the import
-#: (to jsonschema._format only): a base class of the real one, so ``raises=`` catches the same.
-FOR_JSONSCHEMA: dict[str, dict[str, type]] = {"isoduration": {"DurationParsingException": ValueError}}
+#: Module -> names answered to its importers with a value rather than a function that imports on first
+#: call: a base class of the real exception class, so ``raises=`` catches the same.
+VALUES: dict[str, dict[str, type]] = {"isoduration": {"DurationParsingException": ValueError}}
 
-_lock = threading.RLock()
+#: Module -> a module that must be installed too, else it is not deferred (``CSafeLoader`` needs libyaml).
+REQUIRES: dict[str, str] = {"yaml": "yaml._yaml"}
+
+#: The import system's own frames: skipped to find who asks (``from m import f`` asks from there too).
+_IMPORT_SYSTEM = frozenset({"_frozen_importlib", "_frozen_importlib_external", "importlib._bootstrap"})
+
+_lock = threading.Lock()
+#: Module -> the names its importers get without the import.
+_early: dict[str, dict[str, Any]] = {}
+#: Package -> its ``__path__``, answered without the import unless a submodule is being imported.
+_paths: dict[str, list[str]] = {}
+#: Modules whose real import a thread has begun (its stand-in is out of ``sys.modules``).
+_importing: set[str] = set()
+
+
+def _asker() -> str | None:
+    """The module whose code reads the stand-in's attribute."""
+    frame = sys._getframe(2)
+    while frame is not None and frame.f_globals.get("__name__") in _IMPORT_SYSTEM:
+        frame = frame.f_back  # type: ignore[assignment]
+    return None if frame is None else frame.f_globals.get("__name__")
 
 
 class _StandIn(types.ModuleType):
     """Stand-in for a module until one of its names is used."""
 
     def __getattr__(self, name: str) -> Any:
-        # The import system probes dunders (``__path__`` for ``from x import y``);
-        # answering them must not trigger the real import.
-        if name.startswith("__"):
-            raise AttributeError(name)
-        early = FOR_JSONSCHEMA.get(self.__name__, {})
-        if name in early and sys._getframe(1).f_globals.get("__name__") == "jsonschema._format":
+        if name == "__path__":
+            # ``from m import f`` asks every module for it: answered as is (a plain module has none).
+            if self.__name__ not in _paths:
+                raise AttributeError(name)
+            if sys._getframe(1).f_code.co_name == "_find_and_load_unlocked":
+                # A submodule is being imported: the real package first, as without the stand-in, so the
+                # submodule is bound to it (_Imported answers for one the package imported itself).
+                _real_module(self.__name__, wait=False)
+            return _paths[self.__name__]
+        early = _early[self.__name__]
+        if name in early and _asker() in DEFERRED[self.__name__][0]:
             return early[name]
         return getattr(_real_module(self.__name__), name)
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(_real_module(self.__name__), name, value)
 
-def _real_module(name: str) -> types.ModuleType:
-    with _lock:
+    def __delattr__(self, name: str) -> None:
+        delattr(_real_module(self.__name__), name)
+
+    def __dir__(self) -> list[str]:
+        return dir(_real_module(self.__name__))
+
+
+def _real_module(name: str, *, wait: bool = True) -> types.ModuleType:
+    """Import the real module in place of its stand-in, once; or wait for the thread importing it.
+
+    With ``wait=False`` (the thread is importing a submodule, and holds its import lock, which the
+    package's import may need) it does not wait for another thread's import of the package: as the
+    import system, it goes on with the package in ``sys.modules``, partly imported.
+    """
+    while True:
         module = sys.modules.get(name)
         if isinstance(module, _StandIn):
-            stand_in = module
-            del sys.modules[name]
+            with _lock:
+                claimed = sys.modules.get(name) is module and name not in _importing
+                if claimed:
+                    del sys.modules[name]
+                    _importing.add(name)
+            if not claimed:
+                time.sleep(0)
+                continue
             try:
-                module = importlib.import_module(name)
+                # Not under the lock: a thread importing it too waits on the import system's lock for it.
+                return importlib.import_module(name)
             except BaseException:
-                sys.modules[name] = stand_in
+                sys.modules.setdefault(name, module)
                 raise
-        assert module is not None
+            finally:
+                with _lock:
+                    _importing.discard(name)
+        if module is None and name in _importing:
+            time.sleep(0)  # another thread has taken the stand-in out and is about to put the module in
+            continue
+        if wait or module is None:
+            return importlib.import_module(name)  # waits while another thread is importing it
         return module
 
 
+class _Imported(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Finds a submodule that the real package imported when ``import pkg.sub`` made it import.
+
+    The import system loads the submodule once more unless a finder answers for the module already in
+    ``sys.modules``: this one answers with it, as it is.
+    """
+
+    def __init__(self, module: types.ModuleType | None = None) -> None:
+        self.module = module
+        self.spec = getattr(module, "__spec__", None)
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
+        module = sys.modules.get(name)
+        if target is not None or module is None or name.rpartition(".")[0] not in _paths:
+            return None  # (a reload passes its target: it runs the module again)
+        return importlib.util.spec_from_loader(name, _Imported(module))
+
+    def create_module(self, spec: Any) -> types.ModuleType | None:
+        return self.module
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        module.__spec__ = self.spec  # the import system set it to the spec found here
+
+
 def _delegate(module: str, function: str) -> Any:
+    real = None
+
     def call(*args: Any, **kwargs: Any) -> Any:
-        return getattr(_real_module(module), function)(*args, **kwargs)
+        nonlocal real
+        if real is None:
+            real = getattr(_real_module(module), function)
+        return real(*args, **kwargs)
 
     call.__name__ = call.__qualname__ = function
     call.__doc__ = f"Import {module} on first use and call its {function}()."
     return call
 
 
-def _stand_in(module: str, functions: tuple[str, ...]) -> _StandIn:
+def _stand_in(module: str, spec: Any) -> _StandIn:
     stand_in = _StandIn(module, f"Stand-in for {module}, imported on first use (see esi._deferred_imports).")
-    for function in functions:
-        setattr(stand_in, function, _delegate(module, function))
+    attrs = {"__spec__": spec, "__loader__": spec.loader, "__package__": spec.parent}
+    if spec.has_location:
+        attrs["__file__"] = spec.origin
+    vars(stand_in).update(attrs)
+    if spec.submodule_search_locations is not None:
+        _paths[module] = list(spec.submodule_search_locations)
+    values = VALUES.get(module, {})
+    _early[module] = {
+        name: values[name] if name in values else _delegate(module, name) for name in DEFERRED[module][1]
+    }
     return stand_in
+
+
+def _installed(module: str) -> Any:
+    """The module's spec when it is installed and not imported, else None (imports a dotted name's parent)."""
+    if module in sys.modules:
+        return None
+    try:
+        return importlib.util.find_spec(module)
+    except ImportError:
+        return None
 
 
 def defer_format_libraries() -> list[str]:
@@ -98,14 +246,21 @@ def defer_format_libraries() -> list[str]:
     if "jsonschema" in sys.modules:
         return []
     deferred = []
-    for module, functions in DEFERRED.items():
-        spec = None if module in sys.modules else importlib.util.find_spec(module)
-        if spec is None:
+    for module in DEFERRED:
+        spec = _installed(module)
+        required = REQUIRES.get(module)
+        if spec is None or (
+            required is not None
+            and importlib.machinery.PathFinder.find_spec(required, spec.submodule_search_locations) is None
+        ):
             continue
-        stand_in = _stand_in(module, functions)
-        if spec.submodule_search_locations is not None:
-            # A package: ``import isoduration.parser`` before the real import still finds its submodule.
-            stand_in.__path__ = list(spec.submodule_search_locations)
+        stand_in = _stand_in(module, spec)
         sys.modules[module] = stand_in
+        parent, _, child = module.rpartition(".")
+        if parent:
+            # As the import system does: ``import dateutil.parser; dateutil.parser.parse(...)``.
+            setattr(sys.modules[parent], child, stand_in)
         deferred.append(module)
+    if _paths and not any(isinstance(finder, _Imported) for finder in sys.meta_path):
+        sys.meta_path.insert(0, _Imported())
     return deferred
