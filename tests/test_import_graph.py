@@ -12,7 +12,11 @@ Not a timing: each check runs in a fresh interpreter and reads ``sys.modules``.
   are imported: ``bravado_core.spec``, ``.model``, ``.response`` and
   ``.validate`` take names from them at module level, and request validation
   (``validate_requests``) checks parameters with jsonschema. Their optional
-  format libraries wait (:mod:`esi._deferred_imports`).
+  format libraries wait (:mod:`esi._deferred_imports`), and so do the libraries
+  bravado imports but uses only for YAML specs, naive date-times sent, date-times
+  not in ESI's shape and msgpack bodies: PyYAML, pytz, dateutil's parser, msgpack
+  (Celery's kombu imports PyYAML, msgpack and dateutil's parser itself: that check
+  runs without esi.tasks).
 * django-esi's own modules that a start-up or a public call does not need wait
   too: :mod:`esi.checks` until checks run; ``spec_snapshots``' download, derive
   and store modules until a route is fetched or derived.
@@ -39,12 +43,15 @@ FORMAT_LIBRARIES = (
     "lark",
     "arrow",
     "isoduration.parser",
+    "webcolors._definitions",
 )
 #: django-esi's own: not at Django start-up (esi.checks: until checks run).
 ESI_NOT_AT_SETUP = ("esi.checks",)
 #: django-esi's own: not for a public call of a client from the bundled snapshot.
 #: (esi.openapi: a compatibility-date client converts its spec once, when the spec cache is empty.)
 ESI_NOT_FOR_A_CALL = ("spec_snapshots.fetch", "spec_snapshots.derive", "spec_snapshots.store", "esi.openapi")
+#: What bravado imports but its public calls do not use (each real module imports these submodules).
+DEFERRED_LIBRARIES = ("yaml.cyaml", "pytz.tzinfo", "msgpack.ext", "dateutil.parser._parser")
 
 _PRELUDE = f"""
 import json, os, sys, threading
@@ -108,10 +115,10 @@ def _python(code: str, env: dict[str, str] | None = None) -> subprocess.Complete
     return out
 
 
-def _run(body: str, cache_dir: Path) -> dict[str, object]:
+def _run(body: str, cache_dir: Path, prelude: str = _PRELUDE) -> dict[str, object]:
     env = {**os.environ, "PYTHONPATH": str(REPO), "CACHE_DIR": str(cache_dir)}
     env.pop("DJANGO_SETTINGS_MODULE", None)
-    return json.loads(_python(_PRELUDE + body, env).stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+    return json.loads(_python(prelude + body, env).stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
 def test_django_start_up_with_esi_imports_no_jwt_cryptography_pydantic_nor_bravado(tmp_path: Path) -> None:
@@ -146,6 +153,19 @@ def test_a_compatibility_date_client_converts_its_spec_only_when_the_spec_cache_
     assert cold["players"] == warm["players"] == 12345
     assert cold["esi_after_call"] == ["esi.checks", "esi.openapi"]
     assert warm["esi_after_call"] == ["esi.checks"]  # the cache key reads esi/openapi.py, never imports it
+
+
+def test_a_public_call_of_a_site_without_celery_imports_neither_pyyaml_pytz_msgpack_nor_dateutils_parser(
+    tmp_path: Path,
+) -> None:
+    prelude = _PRELUDE.replace("esi.tasks, ", "").replace(
+        "\nWATCHED = ", f"\nWATCHED = {list(DEFERRED_LIBRARIES)!r} + ", 1
+    )
+    for _ in range(2):  # the spec built, then unpickled
+        found = _run(_CALL, tmp_path, prelude)
+        assert found["players"] == 12345
+        assert found["after_setup"] == []
+        assert not set(found["after_call"]) & set(DEFERRED_LIBRARIES + FORMAT_LIBRARIES), found["after_call"]  # type: ignore[arg-type]
 
 
 def test_jsonschemas_duration_checker_imports_isoduration_on_first_use_and_checks_as_before() -> None:
