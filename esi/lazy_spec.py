@@ -204,7 +204,11 @@ class LazySpec:
     def _build(self, spec_dict: dict[str, Any]) -> Any:
         from esi.bravado_spec import build_spec
 
-        return build_spec(spec_dict, origin_url=_ORIGIN, config=self.config)
+        # The whole spec was validated (if it is validated at all: a spec file) when it was
+        # prepared and cut; a fragment, or the whole again, is not validated a second time.
+        return build_spec(
+            spec_dict, origin_url=_ORIGIN, config={**self.config, "validate_swagger_spec": False}
+        )
 
     def operation(self, resource: str, op_id: str, key: str) -> Any:
         """Return the bravado-core ``Operation`` ``op_id`` of ``resource``, built on first use."""

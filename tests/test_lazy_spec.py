@@ -124,6 +124,30 @@ def test_the_cost_of_a_client_grows_with_the_operations_used_not_the_size_of_the
         assert prepared.spec._full is None
 
 
+def test_a_spec_file_is_validated_once_when_prepared_never_again_when_read_from_the_cache(
+    disk_cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from swagger_spec_validator import validator20
+
+    validated: list[str] = []
+    real = validator20.validate_spec
+
+    def counting(spec_dict: Any, *args: Any, **kwargs: Any) -> Any:
+        validated.append(next(iter(spec_dict["paths"])))
+        return real(spec_dict, *args, **kwargs)
+
+    monkeypatch.setattr(validator20, "validate_spec", counting)
+    path = tmp_path / "spec.json"
+    path.write_bytes(spec_snapshots.get(route="latest", dirs=[]).read_bytes())
+    built, read = _warm(SpecRequest(spec_file=str(path)))
+    assert len(validated) == 1  # the whole file, on its first build
+    assert read.spec.config["validate_swagger_spec"] is True  # what the spec was prepared with
+    op = read.spec.resources["Status"].operations["get_status"]
+    assert op.swagger_spec.config["validate_swagger_spec"] is False
+    assert read.spec.spec_dict == built.spec.spec_dict  # the whole spec, built again from its fragment
+    assert len(validated) == 1
+
+
 @pytest.mark.esi_snapshot("2025-12-16")
 def test_the_openapi_faces_first_call_reads_only_its_operation(disk_cache: Path, fake_esi: Any) -> None:
     from esi.openapi_clients import ESIClientProvider
