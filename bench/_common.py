@@ -36,6 +36,22 @@ def configure_django(api_url: str, **extra: Any) -> None:
     django.setup()
 
 
+def bytecode_env(env: dict[str, str], tmp: str | Path) -> dict[str, str]:
+    """Return ``env`` for fresh benchmark processes that load every module from bytecode, as installs do.
+
+    A wheel's modules are compiled when it is installed; django-esi's source tree,
+    run with ``PYTHONDONTWRITEBYTECODE=1`` (as on this machine), would be compiled
+    again in every process. The processes get a bytecode tree of their own under
+    ``tmp`` (``PYTHONPYCACHEPREFIX``): the first process of each kind writes it
+    (the benchmarks' untimed warm-up run), the measured ones read it, for the
+    floor's libraries and django-esi alike. Nothing is written into the source
+    tree or the virtualenv.
+    """
+    out = {**env, "PYTHONPYCACHEPREFIX": str(Path(tmp) / "pycache")}
+    out.pop("PYTHONDONTWRITEBYTECODE", None)
+    return out
+
+
 def market_orders(page: int, count: int) -> list[dict[str, Any]]:
     """Return ``count`` market orders shaped like ESI's."""
     return [

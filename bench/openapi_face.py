@@ -32,6 +32,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
+from bench._common import bytecode_env  # noqa: E402
 from bench._server import ServerProcess  # noqa: E402
 from bench.startup import DJANGO, STATUS  # noqa: E402
 
@@ -100,7 +101,10 @@ def main() -> None:
     args = parser.parse_args()
     routes = {path: {"body": STATUS} for path in ("/latest/status/", "/status", "/status/")}
     with ServerProcess(routes) as server, tempfile.TemporaryDirectory() as tmp:
-        env = {**os.environ, "BENCH_URL": server.url, "PYTHONPATH": str(HERE.parent), "BENCH_CACHE": tmp}
+        env = bytecode_env(
+            {**os.environ, "BENCH_URL": server.url, "PYTHONPATH": str(HERE.parent), "BENCH_CACHE": tmp},
+            tmp,
+        )
         env.pop("DJANGO_SETTINGS_MODULE", None)
         for _, code in ROWS:
             run(code, env)  # fills the spec cache

@@ -36,6 +36,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
+from bench._common import bytecode_env  # noqa: E402
 from bench._server import ServerProcess  # noqa: E402
 from bench.startup import DJANGO, STATUS, measure, report  # noqa: E402
 from bench.startup import OURS as SWAGGER_OURS  # noqa: E402
@@ -127,6 +128,7 @@ def main() -> None:
             "PYTHONPATH": str(HERE.parent),
             "BENCH_SPEC": str(converted),
         }
+        env = bytecode_env(env, tmp)
         env.pop("DJANGO_SETTINGS_MODULE", None)
         refusal = validation_refusal(env)
         samples = measure(OURS, BASELINE, env, args.runs, tmp)

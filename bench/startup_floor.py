@@ -42,7 +42,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from bench._common import Row  # noqa: E402
+from bench._common import Row, bytecode_env  # noqa: E402
 from bench._server import ServerProcess  # noqa: E402
 
 STATUS = {"players": 12345, "server_version": "2000000", "start_time": "2020-05-01T11:00:00Z"}
@@ -157,7 +157,7 @@ def measure(runs: int, v701: bool) -> tuple[list[tuple[str, str, tuple[float, fl
         with tempfile.TemporaryDirectory() as tmp_name:
             tmp = Path(tmp_name)
             files = write_specs(tmp, server.url)
-            env = {**os.environ, "BENCH_URL": server.url, "PYTHONPATH": str(HERE.parent)}
+            env = bytecode_env({**os.environ, "BENCH_URL": server.url, "PYTHONPATH": str(HERE.parent)}, tmp)
             env.pop("DJANGO_SETTINGS_MODULE", None)
             warm = {**env, "BENCH_CACHE": str(tmp / "warm")}
             kinds: list[tuple[str, str, str, dict[str, str], str]] = [
@@ -182,15 +182,18 @@ def measure(runs: int, v701: bool) -> tuple[list[tuple[str, str, tuple[float, fl
                 ),
             ]
             if v701:
-                v701_env = {**os.environ, "BENCH_URL": server.url, "BENCH_SPEC": str(files["v701"])}
+                v701_env = bytecode_env(
+                    {**os.environ, "BENCH_URL": server.url, "BENCH_SPEC": str(files["v701"])}, tmp / "v701"
+                )
                 v701_env.pop("PYTHONPATH", None)
                 v701_env.pop("DJANGO_SETTINGS_MODULE", None)
                 kinds.append(
                     ("django-esi 7.0.1, spec_file", "v701", OLD, v701_env, str(V701 / "bin" / "python"))
                 )
-            for _, key, code, kind_env, python in kinds:  # fill the warm cache (not timed)
-                if key in ("latest", "compat", "face", "x1", "x2"):
-                    run(code, kind_env, python)
+            for _, key, code, kind_env, python in kinds:  # bytecode and the warm spec cache (not timed)
+                if key == "cold":
+                    kind_env = {**kind_env, "BENCH_CACHE": str(tmp / "cold-warmup")}
+                run(code, kind_env, python)
             samples: dict[str, list[tuple[float, float, float]]] = {key: [] for _, key, *_ in kinds}
             for i in range(runs):
                 for _, key, code, kind_env, python in kinds:
