@@ -50,6 +50,9 @@ How a stand-in answers (:class:`_StandIn`):
   import system's lock for that module, as for any import. (A thread importing
   a submodule does not wait for another thread importing the package, as the
   import system does not: it goes on with the package partly imported.)
+* Should ``sys.modules`` get the stand-in back (``mock.patch.dict(sys.modules)``
+  restores the dict it saw), the next use puts back the modules that the real
+  import brought, rather than importing a second copy.
 
 :func:`defer_format_libraries` runs when ``esi`` is imported, before anything
 imports jsonschema or bravado. It does nothing when jsonschema is already
@@ -105,6 +108,9 @@ _early: dict[str, dict[str, Any]] = {}
 _paths: dict[str, list[str]] = {}
 #: Modules whose real import a thread has begun (its stand-in is out of ``sys.modules``).
 _importing: set[str] = set()
+#: Module -> the modules its real import put in ``sys.modules``: put back, rather than imported a second
+#: time, when ``sys.modules`` has the stand-in again (``mock.patch.dict(sys.modules)`` restores it).
+_imported: dict[str, dict[str, types.ModuleType]] = {}
 
 
 def _asker() -> str | None:
@@ -155,6 +161,11 @@ def _real_module(name: str, *, wait: bool = True) -> types.ModuleType:
         if isinstance(module, _StandIn):
             with _lock:
                 claimed = sys.modules.get(name) is module and name not in _importing
+                if claimed and name in _imported:
+                    for key, value in _imported[name].items():
+                        sys.modules.setdefault(key, value)
+                    sys.modules[name] = _imported[name][name]
+                    return _imported[name][name]
                 if claimed:
                     del sys.modules[name]
                     _importing.add(name)
@@ -162,8 +173,14 @@ def _real_module(name: str, *, wait: bool = True) -> types.ModuleType:
                 time.sleep(0)
                 continue
             try:
+                before = set(sys.modules)
                 # Not under the lock: a thread importing it too waits on the import system's lock for it.
-                return importlib.import_module(name)
+                real = importlib.import_module(name)
+                added = {key: sys.modules.get(key) for key in set(sys.modules) - before}
+                _imported[name] = {key: value for key, value in added.items() if value is not None} | {
+                    name: real
+                }
+                return real
             except BaseException:
                 sys.modules.setdefault(name, module)
                 raise

@@ -365,3 +365,22 @@ def test_threads_using_the_deferred_libraries_at_once_import_each_once() -> None
 
 def test_the_table_answers_values_only_for_names_it_lists() -> None:
     assert all(set(values) <= set(DEFERRED[module][1]) for module, values in VALUES.items())
+
+
+def test_a_library_first_used_inside_patch_dict_of_sys_modules_is_the_same_module_after_it() -> None:
+    # mock.patch.dict(sys.modules) puts the stand-in back when it ends: the next use gets the module
+    # imported inside, not a second copy whose classes the first one's objects are not instances of.
+    lines = _same_as_eager(
+        """
+        from unittest import mock
+        import yaml, bravado_core.spec as spec
+        with mock.patch.dict(sys.modules):
+            inside = spec.yaml.load("a: 1", Loader=spec.SafeLoader), yaml.YAMLError
+        print(inside[0], yaml.safe_load("b: 2"), inside[1] is yaml.YAMLError is sys.modules["yaml"].YAMLError)
+        try:
+            spec.yaml.load("a: [", Loader=spec.SafeLoader)
+        except yaml.YAMLError as error:
+            print("caught", type(error).__name__, type(error) is sys.modules["yaml.parser"].ParserError)
+        """
+    )
+    assert lines == ["{'a': 1} {'b': 2} True", "caught ParserError True"]
