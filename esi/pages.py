@@ -200,7 +200,7 @@ class Concurrently:
                     self._stopped = True
                     self._done.put((item, None, exc))
         finally:
-            _close_database_connections()
+            _release_thread_state()
 
     def __iter__(self) -> Iterator[tuple[Any, Any]]:
         for _ in range(self._count):
@@ -258,9 +258,24 @@ def _reset_after_fork() -> None:
 os.register_at_fork(after_in_child=_reset_after_fork)
 
 
-def _close_database_connections() -> None:
-    """Close the database connections a runner's thread opened (a token refreshed), as its end would."""
+def _release_thread_state() -> None:
+    """Let go of what Django keeps per thread, as the end of a runner's thread would.
+
+    The database connections the thread opened (a token refreshed) are closed,
+    and its cache objects closed and dropped: the next call in this thread
+    creates them afresh, so it reads the HTTP layer's state generation anew
+    (:mod:`esi.http.store` remembers it per cache object), and a
+    ``clear_state()`` made meanwhile in another thread holds here too.
+    """
+    from django.core.cache import caches
     from django.db import connections
 
     for connection in connections.all(initialized_only=True):
         connection.close()
+    for cache in caches.all(initialized_only=True):
+        cache.close()
+    for alias in caches:
+        try:
+            del caches[alias]
+        except AttributeError:  # not created in this thread
+            pass

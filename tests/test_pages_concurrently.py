@@ -187,3 +187,46 @@ def test_a_runner_closes_the_database_connections_it_opened():
     assert map_concurrently(touch, [1, 2]) == [True, True]
     assert len(opened) == 2
     assert all(c.connection is None for c in opened)  # type: ignore[attr-defined]
+
+
+def test_a_clear_state_holds_in_the_threads_of_the_next_call(client, loopback, settings):  # noqa: F811
+    from email.utils import formatdate
+
+    from esi.http import clear_state
+
+    settings.ESI_CACHE_RESPONSE = True
+    cacheable = {
+        "Expires": formatdate(time.time() + 300, usegmt=True),
+        "Cache-Control": "public, max-age=300",
+    }
+    loopback.route(ORDERS_PATH, pages=[orders(p) for p in range(1, 4)], headers=cacheable)
+    assert len(_orders_op(client).results()) == 9
+    assert len(_orders_op(client).results()) == 9
+    assert sorted(_pages_asked(loopback)) == [1, 2, 3]  # the second call: from the response cache
+    clear_state()  # in this thread; the pages' threads forget the cached pages too
+    assert len(_orders_op(client).results()) == 9
+    assert sorted(_pages_asked(loopback)) == [1, 1, 2, 2, 3, 3]
+
+
+def test_a_runner_leaves_its_thread_without_cache_objects_or_open_connections(settings):
+    from django.core.cache import caches
+
+    settings.ESI_PAGES_MAX_WORKERS = 1
+    marked: list[object] = []
+
+    def mark(_: int) -> None:
+        cache = caches["default"]
+        cache._esi_test_mark = True  # type: ignore[attr-defined]
+        marked.append(cache)
+
+    def fresh(_: int) -> bool:
+        return not hasattr(caches["default"], "_esi_test_mark")
+
+    thread = threading.Thread(
+        target=lambda: [mark(0), pages._release_thread_state(), marked.append(fresh(0))]
+    )
+    thread.start()
+    thread.join()
+    assert marked[1:] == [True]  # the thread's next cache object is a new one
+    map_concurrently(mark, range(3))
+    assert all(map_concurrently(fresh, range(3)))
