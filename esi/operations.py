@@ -356,7 +356,7 @@ class EsiFuture(_Unmarshal):
         config.also_return_response = True
         request = self._request_for(overrides)
         if refetch:
-            request = {**request, "headers": {**request["headers"], "Cache-Control": "no-cache"}}
+            request = {**request, "headers": _past_the_cache(request["headers"])}
         sent = self._send(request, config)
         try:
             return sent, sent._get_incoming_response(timeout)
@@ -425,7 +425,27 @@ class EsiFuture(_Unmarshal):
             return self._answer(*self._cursor_results(overrides, timeout))
         if "page" not in self._op.params:
             return self._answer(*self._fetch(overrides, timeout))
-        overrides["page"] = 1
+        fetched = self._settled_pages(overrides, timeout)
+        if len(fetched) == 1:
+            return self._answer(*fetched[1][:2])
+        combined: list[Any] = []
+        for number in sorted(fetched):
+            combined.extend(fetched[number][0])
+        return self._answer(combined, fetched[max(fetched)][1])
+
+    def _settled_pages(
+        self,
+        overrides: dict[str, Any],
+        timeout: float | None,
+        on_page: Callable[[int, Any, Any], None] | None = None,
+    ) -> dict[int, tuple[Any, Any, Generation]]:
+        """Return every page of one generation: ``{number: (data, response, generation)}``.
+
+        Page 1 alone when it announces no other page or its data are no list.
+        ``on_page(number, data, response)`` is called in the calling thread as
+        each page is converted (the OpenAPI face builds its models meanwhile).
+        """
+        overrides = {**overrides, "page": 1}
         sent, incoming = self._receive(overrides, timeout)
         first_generation = Generation.of(incoming.headers)
         # Pages 2..N are asked for as soon as page 1's X-Pages is read, while page 1 is converted.
@@ -433,23 +453,24 @@ class EsiFuture(_Unmarshal):
         rest = Concurrently(self._receiver(overrides, timeout), range(2, count + 1)) if count > 1 else None
         try:
             data, response = self._convert(sent, incoming)
+            fetched = {1: (data, response, first_generation)}
             if rest is None:
                 count = self._page_count(response.headers.get("X-Pages"))
                 if count <= 1 or not isinstance(data, list):
-                    return self._answer(data, response)
+                    return fetched
                 rest = Concurrently(self._receiver(overrides, timeout), range(2, count + 1))
-            fetched = {1: (data, response, first_generation)}
+            if on_page is not None:
+                on_page(1, data, response)
             # Converted here as they arrive: the threads are free for the next page meanwhile.
             for number, (page_sent, page_incoming, generation) in rest:
-                fetched[number] = (*self._convert(page_sent, page_incoming), generation)
+                page_data, page_response = self._convert(page_sent, page_incoming)
+                fetched[number] = (page_data, page_response, generation)
+                if on_page is not None:
+                    on_page(number, page_data, page_response)
         finally:
             if rest is not None:
                 rest.close()
-        fetched = self._one_generation(fetched, overrides, timeout)
-        combined: list[Any] = []
-        for number in sorted(fetched):
-            combined.extend(fetched[number][0])
-        return self._answer(combined, fetched[max(fetched)][1])
+        return self._one_generation(fetched, overrides, timeout, on_page)
 
     def _count_before_conversion(self, incoming: Any) -> int:
         """Return the pages page 1 announces when they can be asked for before page 1 is converted, else 0.
@@ -492,6 +513,7 @@ class EsiFuture(_Unmarshal):
         fetched: dict[int, tuple[Any, Any, Generation]],
         overrides: dict[str, Any],
         timeout: float | None,
+        on_page: Callable[[int, Any, Any], None] | None = None,
     ) -> dict[int, tuple[Any, Any, Generation]]:
         """Return the pages once all come from the newest generation (:func:`esi.pages.settle`)."""
 
@@ -499,7 +521,10 @@ class EsiFuture(_Unmarshal):
             pages: dict[int, tuple[Any, Any, Generation]] = {}
             with Concurrently(self._receiver(overrides, timeout, refetch=True), wanted) as received:
                 for number, (sent, incoming, generation) in received:
-                    pages[number] = (*self._convert(sent, incoming), generation)
+                    data, response = self._convert(sent, incoming)
+                    pages[number] = (data, response, generation)
+                    if on_page is not None:
+                        on_page(number, data, response)
             return [pages[n] for n in wanted]
 
         return settle(
@@ -597,6 +622,12 @@ class EsiFuture(_Unmarshal):
         spec = self._op.swagger_spec.deref(self._op.params[name].param_spec)
         enum = spec.get("enum") or (spec.get("items") or {}).get("enum") or []
         return [str(e) for e in enum]
+
+
+def _past_the_cache(headers: dict[str, Any]) -> dict[str, Any]:
+    """Return ``headers`` with ``no-cache`` added to their ``Cache-Control`` (a ``no-store`` kept)."""
+    directives = [d.strip() for d in str(headers.get("Cache-Control", "")).split(",") if d.strip()]
+    return {**headers, "Cache-Control": ", ".join(dict.fromkeys([*directives, "no-cache"]))}
 
 
 def _listing_key(data: Any) -> str | None:

@@ -3,7 +3,8 @@
 It prepares the token on Django's sync thread (a refresh may write the token
 row, inside the caller's transaction) and sends from worker threads
 (:func:`asyncio.to_thread`) over the client's pooled session, so the event
-loop never waits on ESI; the pages of ``results()`` and the languages of
+loop never waits on ESI; the pages of ``results()`` are fetched by the engine's
+threads (at most ``ESI_PAGES_MAX_WORKERS`` at a time) and the languages of
 ``results_localized()`` are gathered concurrently. Behaviour otherwise is
 :class:`~esi.openapi_clients.operation.EsiOperation`'s.
 """
@@ -55,26 +56,14 @@ class EsiOperationAsync(EsiOperation):
         last_modified: datetime | None = None,
         **extra: Any,
     ) -> Any:
-        """Return every page's items of one generation, as :meth:`EsiOperation.results`; pages 2..N gathered."""
+        """Return every page's items of one generation, as :meth:`EsiOperation.results`, without blocking the loop."""
         call = await self._prepare_async(extra)
         headers = self._headers(use_cache and not force_refresh, store_cache, last_modified)
         if self._is_cursor():
             items, response = await asyncio.to_thread(self._cursor, call, headers)
         elif self._is_paged():
-            if force_refresh:
-                self._forget(call, 1)
-            first, page_count = await asyncio.to_thread(self._first_page, call, headers)
-            count = page_count(first[1].headers.get("X-Pages"))
-            if force_refresh:
-                for page in range(2, count + 1):
-                    self._forget(call, page)
-            fetch = self._page(call, headers)
-            numbers = range(2, count + 1)
-            rest = await asyncio.gather(*(asyncio.to_thread(fetch, n) for n in numbers))
-            fetched = {1: first, **dict(zip(numbers, rest, strict=True))}
-            # Refetching stragglers (rare) runs on the engine's pool, off the event loop.
-            pages = await asyncio.to_thread(self._settle, call, headers, fetched, page_count)
-            items, response = await asyncio.to_thread(self._combine, call, use_etag, pages)
+            # The engine's threads fetch the pages (at most ESI_PAGES_MAX_WORKERS at a time), off the loop.
+            items, response = await asyncio.to_thread(self._paged, call, headers, use_etag, force_refresh)
         else:
             data, response = await asyncio.to_thread(self._result, call, use_etag, force_refresh, headers)
             items = data if isinstance(data, list) else [data]

@@ -88,10 +88,6 @@ class FaceContext:
         return self.builder
 
 
-#: A page as fetched: raw data, response, generation.
-_Page = tuple[Any, Any, Any]
-
-
 @dataclass
 class _Call:
     params: dict[str, Any]
@@ -225,12 +221,9 @@ class EsiOperation:
         call: _Call,
         headers: Mapping[str, str],
         overrides: Mapping[str, Any],
-        counters: list[Callable[[str | None], int]] | None = None,
-    ) -> tuple[Any, Any]:
-        """Call the engine future's ``result`` or ``results``; raise esi.exceptions' errors.
-
-        With ``counters``, append the engine's reader of ``X-Pages`` (its checks and ``ESI_PAGES_MAX``).
-        """
+        run: Callable[[Any], Any] | None = None,
+    ) -> Any:
+        """Call the engine future's ``result`` or ``results`` (or ``run(future)``); raise esi.exceptions' errors."""
         from bravado.exception import HTTPError
 
         from esi.errors import ErrorLimitExceeded, RateLimitExceeded
@@ -239,10 +232,7 @@ class EsiOperation:
         try:
             future = self._engine(**params, token=call.bearer, _request_options={"headers": dict(headers)})
             future.request_config.also_return_response = True
-            data, response = getattr(future, method)()
-            if counters is not None:
-                counters.append(future._page_count)
-            return data, response
+            return run(future) if run is not None else getattr(future, method)()
         except (ESIErrorLimitException, ESIBucketLimitException):
             raise
         except HTTPError as exc:
@@ -326,60 +316,58 @@ class EsiOperation:
             raise HTTPNotModified(304, dict(response.headers), None, response)
         return self._convert(raw), response
 
-    def _page(self, call: _Call, headers: Mapping[str, str]) -> Callable[[int], _Page]:
-        """Return a function fetching one page: its raw data, response and generation (taken on arrival)."""
-        from esi.pages import Generation
+    def _remembered(self, call: _Call, response: Any, page: int) -> bool:
+        """Return True when the answer's ETag is the one handed out last time (remembering nothing)."""
+        from esi.http.store import cache_get
 
-        def fetch(number: int) -> _Page:
-            raw, response = self._fetch(call, headers, page=number)
-            return raw, response, Generation.of(response.headers)
+        etag = response.headers.get("ETag")
+        return bool(etag) and cache_get(self._context.cache_alias, self._etag_key(call, page)) == etag
 
-        return fetch
+    def _paged(
+        self, call: _Call, headers: Mapping[str, str], use_etag: bool, force_refresh: bool
+    ) -> tuple[list[Any], Any]:
+        """Return the models of every page of one generation, and the last page's response.
 
-    def _first_page(
-        self, call: _Call, headers: Mapping[str, str]
-    ) -> tuple[_Page, Callable[[str | None], int]]:
-        """Return page 1 and the engine's reader of ``X-Pages``."""
-        from esi.pages import Generation
+        The engine fetches the pages (pages 2..N concurrently, settled by
+        :func:`esi.pages.settle`); each page's models are built in the calling
+        thread as the page arrives, while the others are on their way. Under
+        ``use_etag``, as long as every page so far carries the ETag handed out
+        last time (HTTPNotModified coming), none is built until one does not.
+        HTTPNotModified is raised only when every page is unchanged.
+        """
+        models: dict[int, tuple[Any, Any]] = {}  # page: (its raw data, its models)
+        waiting: dict[int, Any] = {}  # pages arrived whose models are not built yet
+        eager = [not use_etag or force_refresh]
 
-        counters: list[Callable[[str | None], int]] = []
-        raw, response = self._engine_call("result", call, headers, {"page": 1}, counters)
-        return (raw, response, Generation.of(response.headers)), counters[0]
+        def on_page(number: int, raw: Any, response: Any) -> None:
+            waiting[number] = raw
+            if not eager[0] and not self._remembered(call, response, number):
+                eager[0] = True
+            if eager[0]:
+                for page, data in waiting.items():
+                    models[page] = (data, self._convert(data))
+                waiting.clear()
 
-    def _settle(
-        self,
-        call: _Call,
-        headers: Mapping[str, str],
-        fetched: Mapping[int, _Page],
-        page_count: Callable[[str | None], int],
-    ) -> list[tuple[Any, Any]]:
-        """Return the pages of one generation in page order (:func:`esi.pages.settle`)."""
-        from operator import itemgetter
-
-        from esi.pages import map_concurrently, settle
-
-        # Past a fresh cached copy (a cached page with an ETag is revalidated), as the engine refetches.
-        directives = [d.strip() for d in headers.get("Cache-Control", "").split(",") if d.strip()]
-        past_cache = {**headers, "Cache-Control": ", ".join(dict.fromkeys([*directives, "no-cache"]))}
-        settled = settle(
-            fetched,
-            generation_of=itemgetter(2),
-            page_count=page_count,
-            refetch=lambda wanted: map_concurrently(self._page(call, past_cache), wanted),
-            operation=self.operation.operation_id,
+        settled = self._engine_call(
+            "results",
+            call,
+            headers,
+            {},
+            run=lambda future: future._settled_pages({}, None, on_page),
         )
-        return [settled[n][:2] for n in sorted(settled)]
-
-    def _combine(self, call: _Call, use_etag: bool, pages: list[tuple[Any, Any]]) -> tuple[list[Any], Any]:
-        """Return every page's models in page order; raise HTTPNotModified when no page changed."""
+        pages = [settled[n][:2] for n in sorted(settled)]
+        if force_refresh:
+            for page in range(1, len(pages) + 1):
+                self._forget(call, page)
         if use_etag:
             unchanged = [self._seen(call, response, n) for n, (_, response) in enumerate(pages, 1)]
             if all(unchanged):
                 response = pages[-1][1]
                 raise HTTPNotModified(304, dict(response.headers), None, response)
         items: list[Any] = []
-        for raw, _ in pages:
-            converted = self._convert(raw)
+        for number, (raw, _) in enumerate(pages, 1):
+            known = models.get(number)
+            converted = known[1] if known is not None and known[0] is raw else self._convert(raw)
             items.extend(converted if isinstance(converted, list) else [converted])
         return items, pages[-1][1]
 
@@ -444,25 +432,12 @@ class EsiOperation:
         Pages 2..N (``X-Pages``) are fetched concurrently; HTTPNotModified only
         when every page is unchanged under ``use_etag``.
         """
-        from esi.pages import map_concurrently
-
         call = self._prepare(extra)
         headers = self._headers(use_cache and not force_refresh, store_cache, last_modified)
         if self._is_cursor():
             items, response = self._cursor(call, headers)
         elif self._is_paged():
-            if force_refresh:
-                self._forget(call, 1)
-            first, page_count = self._first_page(call, headers)
-            count = page_count(first[1].headers.get("X-Pages"))
-            if force_refresh:
-                for page in range(2, count + 1):
-                    self._forget(call, page)
-            numbers = range(2, count + 1)
-            rest = map_concurrently(self._page(call, headers), numbers)
-            fetched = {1: first, **dict(zip(numbers, rest, strict=True))}
-            pages = self._settle(call, headers, fetched, page_count)
-            items, response = self._combine(call, use_etag, pages)
+            items, response = self._paged(call, headers, use_etag, force_refresh)
         else:
             data, response = self._result(call, use_etag, force_refresh, headers)
             items = data if isinstance(data, list) else [data]
