@@ -83,6 +83,23 @@ def best_of(repeat: int, fn: Callable[[], Any]) -> float:
     return min(times)
 
 
+def take_turns(repeat: int, fns: dict[str, Callable[[], Any]]) -> dict[str, list[float]]:
+    """Return the wall-clock seconds of ``repeat`` rounds in which each of ``fns`` runs once, in turn.
+
+    Taking turns, the figures compared meet the same changes of the machine's load.
+    """
+    import gc
+
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(repeat):
+        for name, fn in fns.items():
+            gc.collect()
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    return times
+
+
 @dataclass
 class Row:
     """One line of ``make bench``'s table: a figure, the floor of the same run, 7.0.1's, the target."""

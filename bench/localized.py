@@ -7,10 +7,12 @@ every language, each answer after ``--latency`` seconds. In the same run:
 * **results_localized()**: the languages fetched concurrently;
 * **requests + thread pool**: ``requests`` fetching the same 8 answers from a
   thread pool with ``.json()``: what the machine allows (the floor is one latency);
+  it and ``results_localized()`` take turns, ``--repeat`` rounds of one each, so
+  that a change of the machine's load meets both alike (best and median printed);
 * **baseline**: ``result(language=...)`` for each language, one after another
   (what django-esi 2.x did).
 
-Run: ``.venv/bin/python bench/localized.py [--latency 0.05]``. Target (issue 13):
+Run: ``.venv/bin/python bench/localized.py [--latency 0.05] [--repeat 15]``. Target (issue 13):
 at most 1.15 latencies.
 """
 
@@ -18,10 +20,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
-from _common import Row, best_of, configure_django
+from _common import Row, best_of, configure_django, take_turns
 
 from bench._server import ServerProcess
 
@@ -31,7 +34,7 @@ LANGUAGES = ["en", "de", "fr", "ja", "ru", "zh", "ko", "es"]
 def main() -> tuple[float, float, float]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--latency", type=float, default=0.05)
-    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--repeat", type=int, default=15)
     args = parser.parse_args()
     bodies = {
         lang: {
@@ -73,17 +76,21 @@ def main() -> tuple[float, float, float]:
             assert len(found) == len(LANGUAGES)
 
         plain()  # warm up: connections
-        ours = best_of(args.repeat, concurrent)
-        base = best_of(args.repeat, sequential)
-        floor = best_of(args.repeat, plain)
+        times = take_turns(args.repeat, {"ours": concurrent, "plain": plain})
+        ours, floor = min(times["ours"]), min(times["plain"])
+        base = best_of(max(1, args.repeat // 3), sequential)
     print(
-        f"{len(LANGUAGES)} languages, {args.latency * 1000:.0f} ms latency (best of {args.repeat}; "
-        f"load {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)"
+        f"{len(LANGUAGES)} languages, {args.latency * 1000:.0f} ms latency (best and median of {args.repeat}, "
+        f"taking turns; load {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)"
     )
     print(
-        f"  results_localized()       : {ours:6.3f} s = {ours / args.latency:.2f} latencies (target <= 1.15)"
+        f"  results_localized()       : {ours:6.3f} s = {ours / args.latency:.2f} latencies (target <= 1.15); "
+        f"median {statistics.median(times['ours']) / args.latency:.2f}"
     )
-    print(f"  requests + thread pool    : {floor:6.3f} s = {floor / args.latency:.2f} latencies")
+    print(
+        f"  requests + thread pool    : {floor:6.3f} s = {floor / args.latency:.2f} latencies; "
+        f"median {statistics.median(times['plain']) / args.latency:.2f}"
+    )
     print(f"  baseline sequential loop  : {base:6.3f} s = {base / args.latency:.2f} latencies")
     return ours, floor, base
 
