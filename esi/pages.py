@@ -16,6 +16,7 @@ time between the two answers (their ``Date``): within one generation ESI's
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import threading
@@ -32,6 +33,8 @@ from esi.errors import IncompleteResponseError
 from esi.http.cache import parse_http_date
 
 __all__ = ["Concurrently", "Generation", "describe", "map_concurrently", "settle", "stragglers"]
+
+logger = logging.getLogger(__name__)
 
 #: A fetched page, whatever the face keeps of it (data, response, generation...).
 Page = TypeVar("Page")
@@ -200,7 +203,10 @@ class Concurrently:
                     self._stopped = True
                     self._done.put((item, None, exc))
         finally:
-            _release_thread_state()
+            try:
+                _release_thread_state()
+            except Exception:  # a connection that fails to close must not hide the call's own outcome
+                logger.warning("Releasing the thread's database connections or caches failed", exc_info=True)
 
     def __iter__(self) -> Iterator[tuple[Any, Any]]:
         for _ in range(self._count):

@@ -230,3 +230,13 @@ def test_a_runner_leaves_its_thread_without_cache_objects_or_open_connections(se
     assert marked[1:] == [True]  # the thread's next cache object is a new one
     map_concurrently(mark, range(3))
     assert all(map_concurrently(fresh, range(3)))
+
+
+def test_a_failure_to_release_a_thread_is_logged_not_raised(monkeypatch, caplog):
+    def broken() -> None:
+        raise RuntimeError("database gone")
+
+    monkeypatch.setattr(pages, "_release_thread_state", broken)
+    with caplog.at_level("WARNING", logger="esi.pages"):
+        assert map_concurrently(lambda n: n * 3, [1, 2]) == [3, 6]
+    assert "Releasing the thread" in caplog.text
