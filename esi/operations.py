@@ -452,6 +452,8 @@ class EsiFuture(_Unmarshal):
         count = self._count_before_conversion(incoming)
         rest = Concurrently(self._receiver(overrides, timeout), range(2, count + 1)) if count > 1 else None
         try:
+            if rest is not None:
+                rest.wait_started(timeout=0.05)  # their requests go out before page 1 holds the GIL
             data, response = self._convert(sent, incoming)
             fetched = {1: (data, response, first_generation)}
             if rest is None:

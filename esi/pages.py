@@ -186,17 +186,27 @@ class Concurrently:
         self._count = len(self._items)
         self._done: SimpleQueue[tuple[Any, Any, BaseException | None]] = SimpleQueue()
         self._stopped = False
-        runners = max(1, min(int(app_settings.ESI_PAGES_MAX_WORKERS), self._count))
+        runners = max(1, min(int(app_settings.ESI_PAGES_MAX_WORKERS), self._count)) if self._count else 0
+        self._waiting_to_start = runners
+        self._started = threading.Event()
+        self._lock = threading.Lock()
+        if not runners:
+            self._started.set()
         pool = _threads()
-        self._runners = [pool.submit(self._run) for _ in range(runners)] if self._count else []
+        self._runners = [pool.submit(self._run) for _ in range(runners)]
 
     def _run(self) -> None:
+        first = True
         try:
             while not self._stopped:
                 try:
                     item = self._items.popleft()
                 except IndexError:
                     return
+                finally:
+                    if first:
+                        first = False
+                        self._runner_started()
                 try:
                     self._done.put((item, self._fn(item), None))
                 except BaseException as exc:  # handed to the caller, who raises it
@@ -207,6 +217,20 @@ class Concurrently:
                 _release_thread_state()
             except Exception:  # a connection that fails to close must not hide the call's own outcome
                 logger.warning("Releasing the thread's database connections or caches failed", exc_info=True)
+
+    def _runner_started(self) -> None:
+        with self._lock:
+            self._waiting_to_start -= 1
+            if self._waiting_to_start <= 0:
+                self._started.set()
+
+    def wait_started(self, timeout: float | None = None) -> bool:
+        """Wait until every runner has taken its first item (or found none); return False on timeout.
+
+        The caller that waits here before work of its own lets the runners send
+        their first requests first, instead of holding the GIL while they wait for it.
+        """
+        return self._started.wait(timeout)
 
     def __iter__(self) -> Iterator[tuple[Any, Any]]:
         for _ in range(self._count):

@@ -240,3 +240,19 @@ def test_a_failure_to_release_a_thread_is_logged_not_raised(monkeypatch, caplog)
     with caplog.at_level("WARNING", logger="esi.pages"):
         assert map_concurrently(lambda n: n * 3, [1, 2]) == [3, 6]
     assert "Releasing the thread" in caplog.text
+
+
+def test_wait_started_returns_once_every_runner_took_its_first_item(settings):
+    settings.ESI_PAGES_MAX_WORKERS = 3
+    gate = threading.Event()
+
+    def work(n: int) -> int:
+        gate.wait(5)
+        return n
+
+    with Concurrently(work, range(10)) as running:
+        assert running.wait_started(5)
+        assert len(running._items) == 7  # three taken, one by each runner, none done
+        gate.set()
+        assert sorted(n for n, _ in running) == list(range(10))
+    assert Concurrently(work, []).wait_started(0)
