@@ -49,11 +49,13 @@ How a stand-in answers (:class:`_StandIn`):
   stand-in carries the package's ``__spec__``, ``__file__`` and ``__path__``;
   :class:`_Imported` answers the import system for a submodule that the package
   imported itself).
-* Threads: one thread takes the stand-in out of ``sys.modules`` and imports
-  the real module through the import system; the others wait for it on the
-  import system's lock for that module, as for any import. (A thread importing
-  a submodule does not wait for another thread importing the package, as the
-  import system does not: it goes on with the package partly imported.)
+* Threads: one thread claims the stand-in and, under the import system's lock
+  for the module, puts the real module in its place in ``sys.modules`` and runs
+  it, as an import does; the others wait for it on that lock, as for any import.
+  The package is in ``sys.modules`` all along, so a thread importing a submodule
+  meanwhile does not import it again: as with the import system, it goes on
+  with the package partly imported (submodules it finds already imported are
+  bound to the real package before that runs).
 * Should ``sys.modules`` get the stand-in back (``mock.patch.dict(sys.modules)``
   restores the dict it saw), the next use puts back the modules that the real
   import brought, rather than importing a second copy.
@@ -68,6 +70,7 @@ for ``yaml``, built without libyaml: its importers then take the pure-Python
 from __future__ import annotations
 
 import importlib
+import importlib._bootstrap as _bootstrap
 import importlib.abc
 import importlib.machinery
 import importlib.util
@@ -156,47 +159,72 @@ class _StandIn(types.ModuleType):
 def _real_module(name: str, *, wait: bool = True) -> types.ModuleType:
     """Import the real module in place of its stand-in, once; or wait for the thread importing it.
 
-    With ``wait=False`` (the thread is importing a submodule, and holds its import lock, which the
-    package's import may need) it does not wait for another thread's import of the package: as the
-    import system, it goes on with the package in ``sys.modules``, partly imported.
+    The real module takes the stand-in's place in ``sys.modules`` at once, under the import
+    system's lock for it, as an import puts a module there before running it: a thread importing
+    a submodule meanwhile finds the package there, never imports it again. With ``wait=False``
+    (the thread is importing a submodule, and holds its import lock, which the package's import
+    may need) it does not wait for another thread's import of the package: as the import system,
+    it goes on with the package in ``sys.modules``, partly imported.
     """
     while True:
         module = sys.modules.get(name)
-        if isinstance(module, _StandIn):
-            with _lock:
-                claimed = sys.modules.get(name) is module and name not in _importing
-                if claimed and name in _imported:
-                    for key, value in _imported[name].items():
-                        sys.modules.setdefault(key, value)
-                    sys.modules[name] = _imported[name][name]
-                    return _imported[name][name]
-                if claimed:
-                    del sys.modules[name]
-                    _importing.add(name)
-            if not claimed:
-                time.sleep(0)
-                continue
-            try:
-                before = set(sys.modules)
-                # Not under the lock: a thread importing it too waits on the import system's lock for it.
-                real = importlib.import_module(name)
-                added = {key: sys.modules.get(key) for key in set(sys.modules) - before}
-                _imported[name] = {key: value for key, value in added.items() if value is not None} | {
-                    name: real
-                }
-                return real
-            except BaseException:
-                sys.modules.setdefault(name, module)
-                raise
-            finally:
-                with _lock:
-                    _importing.discard(name)
-        if module is None and name in _importing:
-            time.sleep(0)  # another thread has taken the stand-in out and is about to put the module in
+        if not isinstance(module, _StandIn):
+            return importlib.import_module(name) if wait or module is None else module
+        with _lock:
+            claimed = sys.modules.get(name) is module and name not in _importing
+            if claimed:
+                _importing.add(name)
+        if not claimed:
+            if not wait:
+                return module
+            time.sleep(0)  # the thread that claimed it is about to put the real module in its place
             continue
-        if wait or module is None:
-            return importlib.import_module(name)  # waits while another thread is importing it
-        return module
+        try:
+            return _load(name, module)
+        finally:
+            with _lock:
+                _importing.discard(name)
+
+
+def _load(name: str, stand_in: _StandIn) -> types.ModuleType:
+    again = _imported.get(name)
+    if again is not None:
+        for key, value in again.items():
+            sys.modules.setdefault(key, value)
+        sys.modules[name] = again[name]
+        return again[name]
+    before = set(sys.modules)
+    spec = stand_in.__spec__
+    assert spec is not None and spec.loader is not None
+    # What the import system does once it has found the spec (importlib._bootstrap._load_unlocked),
+    # under its lock for the module: the module replaces the stand-in before it runs.
+    with _bootstrap._ModuleLockManager(name):  # type: ignore[attr-defined]
+        real = importlib.util.module_from_spec(spec)
+        # Submodules already imported (by a thread that went on while this one imported the package, or
+        # an import of it that failed) are bound first, as they would be had the package come first.
+        prefix = name + "."
+        for key, value in list(sys.modules.items()):
+            if key.startswith(prefix) and "." not in key[len(prefix) :] and value is not None:
+                setattr(real, key[len(prefix) :], value)
+        spec._initializing = True  # type: ignore[attr-defined]  # (another thread's import waits for it)
+        try:
+            sys.modules[name] = real
+            try:
+                spec.loader.exec_module(real)
+            except BaseException:
+                if sys.modules.get(name) is real:
+                    sys.modules[name] = stand_in
+                raise
+            real = sys.modules.pop(name)
+            sys.modules[name] = real
+        finally:
+            spec._initializing = False  # type: ignore[attr-defined]
+        parent, _, child = name.rpartition(".")
+        if parent:
+            setattr(sys.modules[parent], child, real)  # as the import system binds a submodule
+    added = {key: sys.modules.get(key) for key in set(sys.modules) - before}
+    _imported[name] = {key: value for key, value in added.items() if value is not None} | {name: real}
+    return real
 
 
 class _Imported(importlib.abc.MetaPathFinder, importlib.abc.Loader):

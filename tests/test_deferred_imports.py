@@ -326,8 +326,9 @@ def test_patching_a_deferred_library_patches_the_real_module() -> None:
 
 
 def test_threads_using_the_deferred_libraries_at_once_import_each_once() -> None:
-    # First uses: names, answered names, functions. (Importing a submodule while another thread imports its
-    # package is the import system's own race: its deadlock detection, not this module's, applies.)
+    # First uses: names, answered names, functions, and submodules imported while another thread imports
+    # the package (the package must be in sys.modules all along, else the submodule's import imports it
+    # again and the two threads wait for each other).
     lines = _same_as_eager(
         """
         import threading
@@ -338,12 +339,12 @@ def test_threads_using_the_deferred_libraries_at_once_import_each_once() -> None
         uses = [
             lambda: spec.yaml.load("a: 1", Loader=spec.SafeLoader),
             lambda: yaml.safe_load("a: 1"),
-            lambda: yaml.constructor.SafeConstructor.__name__,
+            lambda: __import__("yaml.constructor").constructor.SafeConstructor.__name__,
             lambda: pytz.utc.zone,
             lambda: future.unpackb(b"\\x81\\xa1a\\x01"),
             lambda: msgpack.packb(1),
             lambda: dates.parse_date_time("2020-01-02T03:04:05.5+02:00").year,
-            lambda: __import__("dateutil.parser").parser.parse("2020").year,
+            lambda: __import__("dateutil.parser._parser").parser._parser.parse("2020").year,
         ]
         def run(use):
             barrier.wait()
