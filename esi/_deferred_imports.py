@@ -113,7 +113,7 @@ _lock = threading.Lock()
 _early: dict[str, dict[str, Any]] = {}
 #: Package -> its ``__path__``, answered without the import unless a submodule is being imported.
 _paths: dict[str, list[str]] = {}
-#: Modules whose real import a thread has begun (its stand-in is out of ``sys.modules``).
+#: Modules whose real import a thread has claimed (the others wait for it).
 _importing: set[str] = set()
 #: Module -> the modules its real import put in ``sys.modules``: put back, rather than imported a second
 #: time, when ``sys.modules`` has the stand-in again (``mock.patch.dict(sys.modules)`` restores it).
