@@ -153,6 +153,8 @@ def test_languages_waiting_on_their_pages_do_not_wait_for_a_thread(settings):
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="fork() only")
+# Python 3.12+ warns of fork() in a process with threads: forking one is what this test is about.
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
 def test_a_forked_child_gets_threads_of_its_own():
     assert map_concurrently(lambda n: n + 1, [1, 2, 3]) == [2, 3, 4]
     parent_pool = pages._threads()
