@@ -464,11 +464,7 @@ class EsiFuture(_Unmarshal):
             if on_page is not None:
                 on_page(1, data, response)
             # Converted here as they arrive: the threads are free for the next page meanwhile.
-            for number, (page_sent, page_incoming, generation) in rest:
-                page_data, page_response = self._convert(page_sent, page_incoming)
-                fetched[number] = (page_data, page_response, generation)
-                if on_page is not None:
-                    on_page(number, page_data, page_response)
+            _convert_as_received(rest, fetched, on_page)
         finally:
             if rest is not None:
                 rest.close()
@@ -522,11 +518,7 @@ class EsiFuture(_Unmarshal):
         def refetch(wanted: list[int]) -> list[tuple[Any, Any, Generation]]:
             pages: dict[int, tuple[Any, Any, Generation]] = {}
             with Concurrently(self._receiver(overrides, timeout, refetch=True), wanted) as received:
-                for number, (sent, incoming, generation) in received:
-                    data, response = self._convert(sent, incoming)
-                    pages[number] = (data, response, generation)
-                    if on_page is not None:
-                        on_page(number, data, response)
+                _convert_as_received(received, pages, on_page)
             return [pages[n] for n in wanted]
 
         return settle(
@@ -624,6 +616,22 @@ class EsiFuture(_Unmarshal):
         spec = self._op.swagger_spec.deref(self._op.params[name].param_spec)
         enum = spec.get("enum") or (spec.get("items") or {}).get("enum") or []
         return [str(e) for e in enum]
+
+
+def _convert_as_received(
+    received: Concurrently,
+    into: dict[int, tuple[Any, Any, Generation]],
+    on_page: Callable[[int, Any, Any], None] | None,
+) -> None:
+    """Convert each page of ``received`` (an :meth:`EsiFuture._receiver`'s) as it arrives, into ``into``.
+
+    ``on_page(number, data, response)`` is called after each, in this thread.
+    """
+    for number, (sent, incoming, generation) in received:
+        data, response = EsiFuture._convert(sent, incoming)
+        into[number] = (data, response, generation)
+        if on_page is not None:
+            on_page(number, data, response)
 
 
 def _past_the_cache(headers: dict[str, Any]) -> dict[str, Any]:
