@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from collections.abc import Callable
@@ -50,6 +51,19 @@ def bytecode_env(env: dict[str, str], tmp: str | Path) -> dict[str, str]:
     out = {**env, "PYTHONPYCACHEPREFIX": str(Path(tmp) / "pycache")}
     out.pop("PYTHONDONTWRITEBYTECODE", None)
     return out
+
+
+def doubled_spec(spec: dict[str, Any]) -> dict[str, Any]:
+    """Return ``spec`` twice its size: every path again under ``/copy``, its operations renamed ``*_copy``."""
+    doubled = json.loads(json.dumps(spec))
+    for path, item in spec["paths"].items():
+        copy = json.loads(json.dumps(item))
+        for op in copy.values():
+            if isinstance(op, dict) and "operationId" in op:
+                op["operationId"] += "_copy"
+                op["tags"] = [f"{t} Copy" for t in op.get("tags", [])]
+        doubled["paths"]["/copy" + path] = copy
+    return doubled
 
 
 def market_orders(page: int, count: int) -> list[dict[str, Any]]:

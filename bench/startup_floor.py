@@ -42,7 +42,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from bench._common import Row, bytecode_env  # noqa: E402
+from bench._common import Row, bytecode_env, doubled_spec  # noqa: E402
 from bench._server import ServerProcess  # noqa: E402
 
 STATUS = {"players": 12345, "server_version": "2000000", "start_time": "2020-05-01T11:00:00Z"}
@@ -136,14 +136,7 @@ def write_specs(tmp: Path, url: str) -> dict[str, Path]:
     import spec_snapshots
 
     spec = json.loads(spec_snapshots.get(route="latest", dirs=[]).read_bytes())
-    doubled = json.loads(json.dumps(spec))
-    for path, item in spec["paths"].items():
-        copy = json.loads(json.dumps(item))
-        for op in copy.values():
-            if isinstance(op, dict) and "operationId" in op:
-                op["operationId"] += "_copy"
-                op["tags"] = [f"{t} Copy" for t in op.get("tags", [])]
-        doubled["paths"]["/copy" + path] = copy
+    doubled = doubled_spec(spec)
     old = {**spec, "host": url.split("//")[1].rstrip("/"), "schemes": ["http"]}
     files = {"x1": tmp / "spec.json", "x2": tmp / "doubled.json", "v701": tmp / "v701.json"}
     for name, content in (("x1", spec), ("x2", doubled), ("v701", old)):

@@ -10,6 +10,7 @@ import pytest
 from bravado_core.spec import Spec
 
 import spec_snapshots
+from bench._common import doubled_spec
 from esi import spec as esi_spec
 from esi.clients import esi_client_factory
 from esi.lazy_spec import LazySpec, fragment_of
@@ -102,14 +103,7 @@ def test_the_cost_of_a_client_grows_with_the_operations_used_not_the_size_of_the
     disk_cache: Path, tmp_path: Path
 ) -> None:
     spec = json.loads(spec_snapshots.get(route="latest", dirs=[]).read_bytes())
-    doubled = json.loads(json.dumps(spec))
-    for path, item in spec["paths"].items():
-        copy = json.loads(json.dumps(item))
-        for op in copy.values():
-            if isinstance(op, dict) and "operationId" in op:
-                op["operationId"] += "_copy"
-                op["tags"] = [f"{t} Copy" for t in op.get("tags", [])]
-        doubled["paths"]["/copy" + path] = copy
+    doubled = doubled_spec(spec)
     files = {}
     for name, content in (("spec", spec), ("doubled", doubled)):
         files[name] = tmp_path / f"{name}.json"
