@@ -286,6 +286,7 @@ def test_public_names_are_pinned():
         "DeadlineExceeded",
         "EsiHTTPAdapter",
         "EsiRequestsClient",
+        "EsiSession",
         "RETRY_STATUSES",
         "TENANTS",
         "build_session",

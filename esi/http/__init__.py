@@ -6,7 +6,9 @@ Public names:
   :class:`bravado.requests_client.RequestsClient`) on one pooled session;
   ``EsiRequestsClient(app_info_text=None, compatibility_date=None, tenant=None)``.
 - :func:`build_session`: the same session for code that talks to ESI (or SSO)
-  without bravado.
+  without bravado: an :class:`EsiSession`, requests' session that reads the
+  environment's proxy settings (``HTTPS_PROXY``, ``NO_PROXY``...) once per host
+  instead of on every request, and again as soon as one of them changes.
 - :class:`EsiHTTPAdapter`: the transport adapter that session mounts for
   ``http://`` and ``https://``. Swap the bytes underneath it with
   ``transport=`` (any :class:`requests.adapters.HTTPAdapter`).
@@ -76,13 +78,14 @@ from __future__ import annotations
 
 from .adapter import RETRY_STATUSES, EsiHTTPAdapter
 from .deadline import DeadlineExceeded
-from .session import TENANTS, EsiRequestsClient, build_session, tenant_for_datasource, user_agent
+from .session import TENANTS, EsiRequestsClient, EsiSession, build_session, tenant_for_datasource, user_agent
 from .store import clear_state
 
 __all__ = [
     "DeadlineExceeded",
     "EsiHTTPAdapter",
     "EsiRequestsClient",
+    "EsiSession",
     "RETRY_STATUSES",
     "TENANTS",
     "build_session",
