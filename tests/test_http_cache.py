@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
 import pickle
+import threading
+from types import SimpleNamespace
 
 import pytest
 import responses
@@ -305,3 +308,105 @@ def test_a_lost_generation_key_starts_a_new_generation(monkeypatch):
     second = generation()
     assert second not in (first, "0")
     assert generation() == second
+
+
+def test_a_long_lived_thread_sees_a_clear_state_of_another_thread_at_once():
+    read, cleared = threading.Event(), threading.Event()
+    seen: list[str] = []
+
+    def worker() -> None:  # a web server's or Celery's thread: its cache objects live on
+        seen.append(generation())
+        read.set()
+        assert cleared.wait(5)
+        seen.append(generation())
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    assert read.wait(5)
+    old = generation()
+    clear_state()
+    cleared.set()
+    thread.join(5)
+    assert seen[0] == old
+    assert seen[1] == generation() != old
+
+
+def test_other_cache_settings_have_a_generation_of_their_own():
+    outer = generation()
+    other = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "other"}}
+    with override_settings(CACHES=other):
+        inner = generation()
+        assert inner != outer
+        clear_state()
+        assert generation() not in (inner, outer)
+    assert generation() == outer
+
+
+def test_another_process_clear_state_is_seen_within_the_recheck(monkeypatch, clock):
+    monkeypatch.setattr(store, "_memo", {})  # its times are the clock's: none outlives the test
+    monkeypatch.setattr(store, "time", SimpleNamespace(monotonic=clock))
+    first = generation()
+    caches["default"].set(GENERATION_KEY, "elsewhere", None)  # what clear_state() in another process writes
+    clock.advance(store.GENERATION_RECHECK * 0.9)
+    assert generation() == first  # memoized: no cache read for every key
+    clock.advance(store.GENERATION_RECHECK * 0.2)
+    assert generation() == "elsewhere"
+
+
+def test_a_cache_outage_is_a_miss_not_an_error(monkeypatch, clock, esi_url, caplog):
+    def down(*args, **kwargs):
+        raise ConnectionError("cache server gone")
+
+    cache = caches["default"]
+    for method in ("get", "set", "add"):
+        monkeypatch.setattr(cache, method, down)
+    monkeypatch.setattr(store, "GENERATION_RECHECK", 0.0)
+    transport = RecordingTransport([(200, caching_headers(clock.now, 300), {"n": n}) for n in (1, 2)])
+    session, _ = make_session(clock, transport=transport)
+    with caplog.at_level("WARNING", logger="esi.http.store"):
+        assert session.get(esi_url + "status/").json() == {"n": 1}
+        assert session.get(esi_url + "status/").json() == {"n": 2}  # not cached: asked again
+    assert len(transport.calls) == 2
+    assert "from the cache failed" in caplog.text
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork() only")
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
+def test_a_forked_child_keeps_the_generation_and_gets_a_lock_of_its_own():
+    parent = generation()
+    with store._lock:  # as a thread of the parent could hold it at fork()
+        pid = os.fork()
+        if pid == 0:  # the child
+            code = 1
+            try:
+                import signal
+
+                signal.alarm(10)  # a child stuck on the parent's lock fails instead of hanging
+                kept = generation() == parent
+                clear_state()
+                code = 0 if kept and generation() != parent else 1
+            finally:
+                os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert generation() == parent
+
+
+def test_a_read_that_a_clear_state_overtook_does_not_bring_the_old_generation_back(monkeypatch, clock):
+    monkeypatch.setattr(store, "_memo", {})  # its times are the clock's: none outlives the test
+    monkeypatch.setattr(store, "time", SimpleNamespace(monotonic=clock))
+    old = generation()
+    clock.advance(store.GENERATION_RECHECK)  # the next key reads the generation again
+    read = store.cache_get
+
+    def slow_read(alias: str, key: str):
+        value = read(alias, key)  # the old generation...
+        if key == GENERATION_KEY:
+            monkeypatch.setattr(store, "cache_get", read)
+            clear_state()  # ...and another thread's clear_state() lands before it is memoized
+        return value
+
+    monkeypatch.setattr(store, "cache_get", slow_read)
+    new = generation()
+    assert new != old
+    assert generation() == new == caches["default"].get(GENERATION_KEY)

@@ -65,9 +65,10 @@ Behaviour (settings in :mod:`esi.app_settings`):
   raised before sending.
 - **Shared state**: everything above lives in the Django cache under
   ``django-esi:<kind>:<generation>:<hash>`` keys; :func:`clear_state` forgets
-  all of it at once (every process within a second) without touching the rest
-  of the cache. Test suites call it between tests (a fake ESI that resets its
-  data and limits should reset these too).
+  all of it at once (every thread of the process from its next key on, other
+  processes within a second) without touching the rest of the cache. Test
+  suites call it between tests (a fake ESI that resets its data and limits
+  should reset these too).
 - **Logging**: with ``ESI_INFO_LOGGING_ENABLED``, one INFO line per request on
   the ``esi.http`` logger: method, URL (tokens in a query string shown as
   ``***``), status, elapsed time and cache ``hit``/``miss``/``revalidated``/``off``.
