@@ -216,7 +216,7 @@ class Concurrently:
             try:
                 _release_thread_state()
             except Exception:  # a connection that fails to close must not hide the call's own outcome
-                logger.warning("Releasing the thread's database connections or caches failed", exc_info=True)
+                logger.warning("Closing the thread's database connections failed", exc_info=True)
 
     def _runner_started(self) -> None:
         with self._lock:
@@ -289,23 +289,17 @@ os.register_at_fork(after_in_child=_reset_after_fork)
 
 
 def _release_thread_state() -> None:
-    """Let go of what Django keeps per thread, as the end of a runner's thread would.
+    """Close the database connections the runner's thread opened (a token refreshed).
 
-    The database connections the thread opened (a token refreshed) are closed,
-    and its cache objects closed and dropped: the next call in this thread
-    creates them afresh, so it reads the HTTP layer's state generation anew
-    (:mod:`esi.http.store` remembers it per cache object), and a
-    ``clear_state()`` made meanwhile in another thread holds here too.
+    A runner's thread outlives its call and serves no request, so nothing of
+    Django's would close them: each pool thread would keep a connection of its
+    own to the database until the process ends. Its cache objects are kept
+    for the next call, as a web server's threads keep theirs: the HTTP layer's
+    state generation is remembered per process, not per cache object
+    (:mod:`esi.http.store`), so a ``clear_state()`` in any thread holds in the
+    runners' next keys.
     """
-    from django.core.cache import caches
     from django.db import connections
 
     for connection in connections.all(initialized_only=True):
         connection.close()
-    for cache in caches.all(initialized_only=True):
-        cache.close()
-    for alias in caches:
-        try:
-            del caches[alias]
-        except AttributeError:  # not created in this thread
-            pass

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -215,28 +216,31 @@ def test_a_clear_state_holds_in_the_threads_of_the_next_call(client, loopback, s
     assert sorted(_pages_asked(loopback)) == [1, 1, 2, 2, 3, 3]
 
 
-def test_a_runner_leaves_its_thread_without_cache_objects_or_open_connections(settings):
-    from django.core.cache import caches
+def test_a_clear_state_here_holds_in_pool_threads_that_already_read_the_generation(settings, monkeypatch):
+    from esi.http.store import clear_state, generation
 
-    settings.ESI_PAGES_MAX_WORKERS = 1
-    marked: list[object] = []
+    settings.ESI_PAGES_MAX_WORKERS = 2
+    pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="esi-pages-test")
+    monkeypatch.setattr(pages, "_pool", (os.getpid(), pool))  # its threads: only this test's
 
-    def mark(_: int) -> None:
-        cache = caches["default"]
-        cache._esi_test_mark = True  # type: ignore[attr-defined]
-        marked.append(cache)
+    both = threading.Barrier(2, timeout=5)
 
-    def fresh(_: int) -> bool:
-        return not hasattr(caches["default"], "_esi_test_mark")
+    def seen(_: int) -> tuple[int, str]:
+        both.wait()  # one item per runner: two threads, each of which read the generation
+        return threading.get_ident(), generation()
 
-    thread = threading.Thread(
-        target=lambda: [mark(0), pages._release_thread_state(), marked.append(fresh(0))]
-    )
-    thread.start()
-    thread.join()
-    assert marked[1:] == [True]  # the thread's next cache object is a new one
-    map_concurrently(mark, range(3))
-    assert all(map_concurrently(fresh, range(3)))
+    try:
+        old = generation()
+        before = map_concurrently(seen, range(2))
+        # Both threads idle again: the next call's runners are these two, not new threads.
+        assert _wait_for(lambda: pool._idle_semaphore._value >= 2)  # type: ignore[attr-defined]
+        clear_state()
+        after = map_concurrently(seen, range(2))
+    finally:
+        pool.shutdown()
+    assert {g for _, g in before} == {old}
+    assert {g for _, g in after} == {generation()} != {old}
+    assert {t for t, _ in after} == {t for t, _ in before}
 
 
 def test_a_failure_to_release_a_thread_is_logged_not_raised(monkeypatch, caplog):
@@ -246,7 +250,7 @@ def test_a_failure_to_release_a_thread_is_logged_not_raised(monkeypatch, caplog)
     monkeypatch.setattr(pages, "_release_thread_state", broken)
     with caplog.at_level("WARNING", logger="esi.pages"):
         assert map_concurrently(lambda n: n * 3, [1, 2]) == [3, 6]
-    assert "Releasing the thread" in caplog.text
+    assert "Closing the thread's database connections failed" in caplog.text
 
 
 def test_wait_started_returns_once_every_runner_took_its_first_item(settings):
