@@ -15,7 +15,10 @@ With ``future.request_config.also_return_response = True`` the first two
 return ``(data, response)``: the response is that of the last page. Data are
 plain JSON (dicts and lists) with ``date-time`` fields as aware datetimes,
 checked and converted by :mod:`esi.unmarshal`'s converter compiled once per
-response schema (bravado's own response validation is off).
+response schema (bravado's own response validation is off). With
+``future.json_bodies = True`` (what the OpenAPI-era face asks for, to validate
+the bytes with pydantic) a page's data are an :class:`esi.unmarshal.JSONBody`
+instead, wherever the body can be handed over undecoded.
 
 A ``token=`` given to an operation (an access token string or a Token) is sent
 as ``Authorization: Bearer``, never as a query parameter, so it reaches no URL,
@@ -27,6 +30,7 @@ is first built.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -47,7 +51,7 @@ from esi.http.cache import is_json_media_type
 from esi.pages import Concurrently, Generation, map_concurrently, settle
 from esi.query import join_nested_arrays
 from esi.spec import PreparedSpec, resource_key
-from esi.unmarshal import converter_for_operation, handle_response
+from esi.unmarshal import JSONBody, converter_for_operation, handle_response, json_body, unmarshal_response
 
 #: Cursor pages results() follows at most before it gives up (a guard against a loop).
 MAX_CURSOR_PAGES = 10_000
@@ -69,6 +73,9 @@ __all__ = [
 class _Unmarshal(HttpFuture):
     """An HttpFuture whose response is checked and converted by esi.unmarshal's compiled converter."""
 
+    #: Hand a 2xx JSON body over undecoded (:meth:`_get_json_body`): set from ``EsiFuture.json_bodies``.
+    json_body = False
+
     @reraise_errors
     def _get_swagger_result(self, incoming_response: Any) -> Any:
         if self.operation is None:
@@ -83,6 +90,32 @@ class _Unmarshal(HttpFuture):
                 incoming_response, self.operation, f"JSON that does not parse ({exc})"
             ) from exc
         return incoming_response.swagger_result
+
+    @reraise_errors
+    def _get_json_body(self, incoming_response: Any) -> Any:
+        """Return a 2xx JSON body as a :class:`~esi.unmarshal.JSONBody`, checked but not decoded.
+
+        Its content type is checked and the response callbacks are called as for
+        :meth:`_get_swagger_result`, which returns (or raises) any other answer.
+        """
+        if self.operation is not None:
+            check_content(incoming_response, self.operation)
+            convert = functools.partial(self._converted, incoming_response)
+            body = json_body(incoming_response, self.operation, convert)
+            if body is not None:
+                for callback in self.request_config.response_callbacks or ():
+                    callback(incoming_response, self.operation)
+                return body
+        return self._get_swagger_result(incoming_response)
+
+    def _converted(self, incoming_response: Any) -> Any:
+        """Return a 2xx JSON body decoded and converted, as :meth:`_get_swagger_result` does."""
+        try:
+            return unmarshal_response(incoming_response, self.operation)
+        except _JSON_ERRORS as exc:
+            raise _content_error(
+                incoming_response, self.operation, f"JSON that does not parse ({exc})"
+            ) from exc
 
 
 # requests raises its own (built on simplejson's when that is installed).
@@ -266,6 +299,14 @@ class EsiFuture(_Unmarshal):
     code expects.
     """
 
+    #: Hand each 2xx page whose body is UTF-8 JSON with a schema over as an
+    #: :class:`esi.unmarshal.JSONBody` (its bytes, not decoded, not converted)
+    #: from ``result()`` and :meth:`_settled_pages`. Everything else is as without
+    #: it: the request, the cache, the limits, the checks of the content type and
+    #: of the pages' consistency. ``results()`` and ``results_localized()`` still
+    #: return converted data (they concatenate pages or follow cursors).
+    json_bodies: bool = False
+
     def __init__(self, operation: Any, context: ClientContext, op_kwargs: dict[str, Any]) -> None:
         op_kwargs = dict(op_kwargs)
         self._request_options: dict[str, Any] = dict(op_kwargs.pop("_request_options", None) or {})
@@ -324,7 +365,7 @@ class EsiFuture(_Unmarshal):
         join_nested_arrays(operation, request, kwargs)  # bravado writes inner arrays as "[1, 2]"
         return request
 
-    def _send(self, request: dict[str, Any], request_config: RequestConfig) -> HttpFuture:
+    def _send(self, request: dict[str, Any], request_config: RequestConfig) -> _Unmarshal:
         """Return a future for ``request`` (nothing is sent until its result is asked for)."""
         # Fresh dicts: the authenticator and requests write into them, and the
         # first request is reused for every page.
@@ -332,12 +373,14 @@ class EsiFuture(_Unmarshal):
         if self._token is not None:
             request["headers"]["Authorization"] = f"Bearer {bearer_token(self._token)}"
         sent = self._context.http_client.request(request, operation=self._op, request_config=request_config)
-        return _Unmarshal(sent.future, sent.response_adapter, sent.operation, sent.request_config)
+        unmarshal = _Unmarshal(sent.future, sent.response_adapter, sent.operation, sent.request_config)
+        unmarshal.json_body = self.json_bodies
+        return unmarshal
 
     def _fetch(
         self, overrides: dict[str, Any], timeout: float | None = None, *, refetch: bool = False
     ) -> tuple[Any, Any]:
-        """Send one request; return ``(data, response)``.
+        """Send one request; return ``(data, response)`` (data as :meth:`_convert` gives them).
 
         ``refetch`` asks past a fresh cached copy (``Cache-Control: no-cache``:
         a cached copy with an ETag is revalidated, not served).
@@ -346,7 +389,7 @@ class EsiFuture(_Unmarshal):
 
     def _receive(
         self, overrides: dict[str, Any], timeout: float | None = None, *, refetch: bool = False
-    ) -> tuple[HttpFuture, Any]:
+    ) -> tuple[_Unmarshal, Any]:
         """Send one request and read its answer; return the future and the response, not yet converted.
 
         The two halves of bravado's ``HttpFuture.result()``: this one waits on the
@@ -368,8 +411,13 @@ class EsiFuture(_Unmarshal):
             raise as_http_error(exc) from exc
 
     @staticmethod
-    def _convert(sent: HttpFuture, incoming: Any) -> tuple[Any, Any]:
-        """Return ``(data, response)`` of a response :meth:`_receive` read (bravado's HTTP errors raised)."""
+    def _convert(sent: _Unmarshal, incoming: Any) -> tuple[Any, Any]:
+        """Return ``(data, response)`` of a response :meth:`_receive` read (bravado's HTTP errors raised).
+
+        Data are a :class:`~esi.unmarshal.JSONBody` where the future's :attr:`json_bodies` asks for one.
+        """
+        if sent.json_body:
+            return sent._get_json_body(incoming), incoming
         return sent._get_swagger_result(incoming), incoming
 
     def _request_for(self, overrides: dict[str, Any]) -> dict[str, Any]:
@@ -424,13 +472,13 @@ class EsiFuture(_Unmarshal):
         if self._op.op_spec.get("x-pagination") == "cursor":
             return self._answer(*self._cursor_results(overrides, timeout))
         if "page" not in self._op.params:
-            return self._answer(*self._fetch(overrides, timeout))
+            return self._answer(*_decoded(*self._fetch(overrides, timeout)))
         fetched = self._settled_pages(overrides, timeout)
         if len(fetched) == 1:
-            return self._answer(*fetched[1][:2])
+            return self._answer(*_decoded(*fetched[1][:2]))
         combined: list[Any] = []
         for number in sorted(fetched):
-            combined.extend(fetched[number][0])
+            combined.extend(_decoded(*fetched[number][:2])[0])
         return self._answer(combined, fetched[max(fetched)][1])
 
     def _settled_pages(
@@ -441,7 +489,9 @@ class EsiFuture(_Unmarshal):
     ) -> dict[int, tuple[Any, Any, Generation]]:
         """Return every page of one generation: ``{number: (data, response, generation)}``.
 
-        Page 1 alone when it announces no other page or its data are no list.
+        Page 1 alone when it announces no other page or its data are no list
+        (a :class:`~esi.unmarshal.JSONBody` under :attr:`json_bodies`: then its
+        schema is no array, or the pages would have been asked for already).
         ``on_page(number, data, response)`` is called in the calling thread as
         each page is converted (the OpenAPI face builds its models meanwhile).
         """
@@ -495,10 +545,10 @@ class EsiFuture(_Unmarshal):
 
     def _receiver(
         self, overrides: dict[str, Any], timeout: float | None, refetch: bool = False
-    ) -> Callable[[int], tuple[HttpFuture, Any, Generation]]:
+    ) -> Callable[[int], tuple[_Unmarshal, Any, Generation]]:
         """Return a function receiving one page: its future, response (not converted) and generation."""
 
-        def receive(number: int) -> tuple[HttpFuture, Any, Generation]:
+        def receive(number: int) -> tuple[_Unmarshal, Any, Generation]:
             sent, incoming = self._receive({**overrides, "page": number}, timeout, refetch=refetch)
             if not 200 <= incoming.status_code < 300:
                 self._convert(sent, incoming)  # raises its HTTP error here: no page is started after it
@@ -568,7 +618,8 @@ class EsiFuture(_Unmarshal):
             raise TypeError("give before= or after=, not both: they walk in opposite directions")
         direction = "before" if given.get("before") is not None else "after"
         overrides[direction] = given.get(direction) or "0"
-        data, response = self._fetch(overrides, timeout)
+        # The cursors are read from the data: each page is decoded, even under json_bodies.
+        data, response = _decoded(*self._fetch(overrides, timeout))
         key = _listing_key(data)
         if key is None:
             return data, response
@@ -578,7 +629,7 @@ class EsiFuture(_Unmarshal):
             if not data[key] or not cursor or cursor == overrides[direction]:
                 break
             overrides = {**overrides, direction: cursor}
-            data, response = self._fetch(overrides, timeout)
+            data, response = _decoded(*self._fetch(overrides, timeout))
             page = list(data.get(key) or [])
             records = page + records if direction == "before" else records + page
         else:
@@ -632,6 +683,11 @@ def _convert_as_received(
         into[number] = (data, response, generation)
         if on_page is not None:
             on_page(number, data, response)
+
+
+def _decoded(data: Any, response: Any) -> tuple[Any, Any]:
+    """Return ``(data, response)`` with a :class:`~esi.unmarshal.JSONBody` decoded and converted."""
+    return (data.convert() if isinstance(data, JSONBody) else data), response
 
 
 def _past_the_cache(headers: dict[str, Any]) -> dict[str, Any]:

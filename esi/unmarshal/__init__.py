@@ -53,6 +53,12 @@ bravado's ``bravado.http_future.unmarshal_response`` (same signature)::
 operation and status code; ``converter.source`` shows the generated code). A
 converter owns the value it is given: pass freshly decoded JSON, never a value
 that is kept elsewhere.
+
+:func:`json_body` is the way round all of it for a caller that validates the
+body itself (the OpenAPI-era face, with pydantic's ``validate_json``): a 2xx
+UTF-8 JSON body with a schema comes back as a :class:`JSONBody`, its bytes
+neither decoded nor converted, with ``convert()`` to do both as above when the
+caller cannot use the bytes.
 """
 
 from __future__ import annotations
@@ -60,11 +66,15 @@ from __future__ import annotations
 import threading
 import weakref
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from bravado.http_future import raise_on_expected, raise_on_unexpected
 from bravado_core.content_type import APP_JSON, APP_MSGPACK
+from bravado_core.exception import MatchingResponseNotFound
 from bravado_core.response import get_response_spec
+from requests.structures import CaseInsensitiveDict
+from requests.utils import get_encoding_from_headers
 
 from esi.errors import ResponseValidationError
 from esi.unmarshal.compiler import Converter, compile_converter
@@ -72,9 +82,11 @@ from esi.unmarshal.dates import parse_date, parse_date_time
 
 __all__ = [
     "Converter",
+    "JSONBody",
     "compile_converter",
     "converter_for_operation",
     "handle_response",
+    "json_body",
     "parse_date",
     "parse_date_time",
     "unmarshal_response",
@@ -125,6 +137,45 @@ def unmarshal_response(incoming_response: Any, operation: Any) -> Any:
     return incoming_response.text
 
 
+@dataclass(frozen=True, eq=False)
+class JSONBody:
+    """A 2xx JSON body handed over as it came: its bytes, neither decoded nor converted."""
+
+    #: The body, UTF-8 JSON (not checked yet: a malformed body is found by whoever reads it).
+    content: bytes
+    #: Return the body decoded and converted, as :func:`unmarshal_response` does (and raise what it raises).
+    convert: Callable[[], Any]
+
+
+_UTF8 = ("utf-8", "utf8")
+
+
+def json_body(incoming_response: Any, operation: Any, convert: Callable[[], Any]) -> JSONBody | None:
+    """Return a 2xx response's body as a :class:`JSONBody`, or None when it must be converted.
+
+    Only a body with a schema, of content type ``application/json`` (as
+    :func:`unmarshal_response` decodes it) in UTF-8 (no charset, or
+    ``charset=utf-8``). Anything else - another status, no schema, another
+    charset, msgpack - is for :func:`handle_response`. ``convert`` becomes
+    the body's ``convert()``.
+    """
+    status = incoming_response.status_code
+    if not 200 <= status < 300:
+        return None
+    try:
+        if converter_for_operation(operation, status) is None:
+            return None
+    except MatchingResponseNotFound:
+        return None  # handle_response raises the spec's own error for it
+    content_type = incoming_response.headers.get("content-type", "")
+    if not content_type.lower().startswith(APP_JSON):
+        return None
+    charset = get_encoding_from_headers(CaseInsensitiveDict({"content-type": content_type})) or "utf-8"
+    if charset.lower() not in _UTF8:
+        return None
+    return JSONBody(incoming_response.raw_bytes, convert)
+
+
 def handle_response(
     incoming_response: Any,
     operation: Any,
@@ -137,7 +188,6 @@ def handle_response(
     not match its schema raises its HTTP error, with the body as sent in ``swagger_result``.
     """
     from bravado.exception import make_http_exception
-    from bravado_core.exception import MatchingResponseNotFound
 
     try:
         raise_on_unexpected(incoming_response)
