@@ -14,7 +14,10 @@ trailing underscore (``from_``) and keeps its name as the alias.
 ``model_dump()`` gives Python names, ``model_dump(by_alias=True)`` ESI's.
 
 Enums are plain ``str`` (ESI adds values; a new one must not break a site),
-and unknown properties are kept (``extra="allow"``).
+and unknown properties are kept (``extra="allow"``). A ``date-time`` is an
+aware datetime (``AwareDatetime``: the engine refuses one without its offset
+too), and a property left out gets the schema's ``default`` (else None), as the
+engine fills it in.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ import threading
 from collections.abc import Mapping
 from typing import Any, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, create_model
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, create_model
 
 __all__ = ["ModelBuilder", "builder_for"]
 
@@ -109,7 +112,7 @@ class ModelBuilder:
             value = self.type_of(extra, f"{name}Value") if isinstance(extra, Mapping) else Any
             return dict[str, value]  # type: ignore[valid-type]
         if kind == "string":
-            return {"date-time": dt.datetime, "date": dt.date}.get(str(schema.get("format")), str)
+            return {"date-time": AwareDatetime, "date": dt.date}.get(str(schema.get("format")), str)
         return {"integer": int, "number": float, "boolean": bool}.get(str(kind), Any)
 
     def _model(self, schema: Mapping[str, Any], name: str) -> type[BaseModel]:
@@ -123,7 +126,8 @@ class ModelBuilder:
             if prop in required:
                 fields[python] = (kind, Field(alias=alias))
             else:
-                fields[python] = (Optional[kind], Field(default=None, alias=alias))  # noqa: UP045
+                default = sub.get("default")
+                fields[python] = (Optional[kind], Field(default=default, alias=alias))  # noqa: UP045
         model: type[BaseModel] = create_model(  # type: ignore[call-overload]
             name, __config__=_CONFIG, __doc__=schema.get("description") or f"ESI schema {name}.", **fields
         )

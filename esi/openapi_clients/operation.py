@@ -17,7 +17,15 @@ this module keeps 10.x's behaviour:
   ``use_cache=False`` skips the fresh copy; ``store_cache=False`` keeps the
   answer out of the cache (the request carries ``Cache-Control: no-cache`` /
   ``no-store``, which the HTTP layer honours).
-* data are pydantic models (:mod:`esi.openapi_clients.models`);
+* data are pydantic models (:mod:`esi.openapi_clients.models`), validated from
+  the body's bytes with pydantic's ``validate_json``: the engine hands a 2xx
+  UTF-8 JSON body over undecoded (``EsiFuture.json_bodies``), so it is parsed
+  once, by pydantic, as 10.x parses it (date-times with pydantic's
+  ``TzInfo(UTC)``). A body the models refuse (strictly: no string for a
+  number) is decoded and converted by the engine as before, and raises what it
+  raised before (:class:`~esi.errors.ResponseContentError` for JSON that does
+  not parse, :class:`~esi.errors.ResponseValidationError` for a body that does
+  not match its schema); another charset or content type takes that path too;
 * errors are :mod:`esi.exceptions`' (``HTTPClientError``, ``HTTPServerError``,
   ``ESIErrorLimitException``, ``ESIBucketLimitException``).
 
@@ -117,6 +125,11 @@ def _http_error(exc: Any) -> Exception:
 
 class EsiOperation:
     """One ESI operation of the OpenAPI-era face; call it with its parameters, then ``result()``."""
+
+    #: Validate a 2xx JSON body's bytes with ``validate_json``; False validates the engine's
+    #: converted data with ``validate_python`` instead (the way of 10.1.0 before it; a
+    #: benchmark's and a test's point of comparison).
+    json_bodies: bool = True
 
     def __init__(self, engine_operation: Any, context: FaceContext) -> None:
         self._engine = engine_operation
@@ -232,6 +245,7 @@ class EsiOperation:
         try:
             future = self._engine(**params, token=call.bearer, _request_options={"headers": dict(headers)})
             future.request_config.also_return_response = True
+            future.json_bodies = self.json_bodies
             return run(future) if run is not None else getattr(future, method)()
         except (ESIErrorLimitException, ESIBucketLimitException):
             raise
@@ -275,20 +289,34 @@ class EsiOperation:
         cache_set(self._context.cache_alias, self._etag_key(call, page), None, 1)
 
     def _convert(self, raw: Any) -> Any:
-        """Return ``raw`` as the pydantic models of the operation's response schema."""
+        """Return ``raw`` (the engine's data, or a JSONBody) as the pydantic models of the response schema."""
         from pydantic import ValidationError
 
         from esi.errors import ResponseValidationError
+        from esi.unmarshal import JSONBody
 
-        schema = self._response_schema()
-        if schema is None:
-            return raw
-        ref = schema.get("$ref", "")
-        name = ref.rsplit("/", 1)[-1] if ref else f"{self.operation.operation_id}Response"
+        adapter = self._adapter()
+        if adapter is None:
+            return raw.convert() if isinstance(raw, JSONBody) else raw
+        if isinstance(raw, JSONBody):
+            try:
+                return adapter.validate_json(raw.content, strict=True)
+            except ValidationError:
+                # Decoded and checked by the engine: what the models refuse raises as before.
+                raw = raw.convert()
         try:
-            return self._context.models().adapter(schema, name).validate_python(raw)
+            return adapter.validate_python(raw)
         except ValidationError as exc:
             raise ResponseValidationError(f"{self.operation.operation_id}: {exc}") from exc
+
+    def _adapter(self) -> Any:
+        """Return the TypeAdapter of the operation's response schema (None when it has none)."""
+        schema = self._response_schema()
+        if schema is None:
+            return None
+        ref = schema.get("$ref", "")
+        name = ref.rsplit("/", 1)[-1] if ref else f"{self.operation.operation_id}Response"
+        return self._context.models().adapter(schema, name)
 
     def _response_schema(self) -> Mapping[str, Any] | None:
         responses = self.operation.op_spec.get("responses") or {}

@@ -18,7 +18,7 @@ import typing
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import AwareDatetime, BaseModel
 
 from .models import ModelBuilder
 
@@ -68,7 +68,7 @@ class _Renderer:
             return kind.__name__
         if kind in (int, float, str, bool):
             return kind.__name__
-        if kind is dt.datetime:
+        if kind is dt.datetime or kind is AwareDatetime:
             return "datetime"
         if kind is dt.date:
             return "date"
