@@ -13,7 +13,10 @@ with ``X-Pages`` pages of ``--orders`` market orders each, every answer after
   load meets both alike; the best and the median of each are printed.
 * **the OpenAPI face** (``ESIClientProvider``, compatibility date
   2025-12-16): its ``results(use_etag=False)`` of the same 40 pages, pydantic
-  models built (best and median of ``--repeat``).
+  models built from each page's bytes (best and median of ``--repeat``); and
+  the process CPU per page of it, taking turns with the same call validating
+  the engine's converted pages instead (``EsiOperation.json_bodies = False``,
+  the face's way before).
 * **100 / 200 / 400 pages** (The Forge has about 400 of 1000 orders): wall and
   CPU time of ``results()``; the growth from 100 to 200 to 400 pages shows any
   quadratic step (2.0x per doubling is linear).
@@ -105,16 +108,26 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
 
         face_client = ESIClientProvider("2025-12-16", ua_appname="Bench", ua_version="1.0").client
 
-        def face() -> None:
+        def face(json_bodies: bool = True) -> None:
             operation = face_client.Market.GetMarketsRegionIdOrders(
                 region_id=regions[args.pages], order_type="all"
             )
+            operation.json_bodies = json_bodies
             assert len(operation.results(use_etag=False)) == args.pages * args.orders
 
         face()  # warm up: the models
         for name, times in take_turns(args.repeat, {"ours": ours, "plain": plain, "face": face}).items():
             out[name] = min(times)
             out[f"{name}_median"] = statistics.median(times)
+        face_cpu: dict[bool, list[float]] = {True: [], False: []}
+        for _ in range(args.repeat):
+            for json_bodies in face_cpu:
+                gc.collect()
+                start = time.process_time()
+                face(json_bodies)
+                face_cpu[json_bodies].append(time.process_time() - start)
+        out["face_cpu"] = statistics.median(face_cpu[True]) / args.pages
+        out["face_cpu_converted"] = statistics.median(face_cpu[False]) / args.pages
         out["sequential"] = best_of(1, sequential)
         growth = {}
         for n in sizes:
@@ -157,6 +170,10 @@ def report(args: argparse.Namespace, out: dict[str, Any]) -> None:
     print(
         f"  OpenAPI face results(), pydantic    : {out['face']:6.3f} s  {out['face'] / floor:.2f}x the floor; "
         f"median {out['face_median'] / floor:.2f}x"
+    )
+    print(
+        f"    its CPU per page (median)          : {out['face_cpu'] * 1000:6.2f} ms; "
+        f"validating converted pages instead {out['face_cpu_converted'] * 1000:.2f} ms"
     )
     print(f"  2.x sequential result(page=n) loop  : {out['sequential']:6.3f} s")
     print("  growth (wall s, CPU s; x per doubling):")

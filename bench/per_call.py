@@ -14,13 +14,21 @@ Each figure is the median CPU time (``time.process_time``) of one call over
 * **(d) django-esi**: ``esi_client_factory()`` with ``ESI_API_URL`` at the server
   (response cache off, so every call is a real request), bodies decoded by orjson
   when it is installed (``django-esi[fast]``, :mod:`esi.http.jsonbody`);
-* **(e) django-esi, stdlib JSON**: (d) with orjson hidden: requests' own ``json()``.
+* **(e) django-esi, stdlib JSON**: (d) with orjson hidden: requests' own ``json()``;
+* **(f) OpenAPI face**: ``ESIClientProvider("2025-12-16").client.Market.GetMarketsRegionIdOrders(...)
+  .result(use_etag=False)``: pydantic models validated from the body's bytes
+  (``validate_json``);
+* **(g) OpenAPI face, converted**: (f) with ``EsiOperation.json_bodies = False``:
+  the engine decodes and converts the page, pydantic validates the result
+  (``validate_python``), as the face did before.
 
-Every row of (b)..(e) includes the ``date-time`` conversion (``issued`` as an
+Every row of (b)..(g) includes the ``date-time`` conversion (``issued`` as an
 aware datetime); (a) returns strings.
 
 Then the parts of (c): JSON decoding alone, and the compiled converter alone on
-the decoded page. Results of (b), (c) and (d) are checked to be equal.
+the decoded page; and of (f) and (g): ``validate_json`` of the bytes alone, and
+``validate_python`` of the converted page alone. Results of (b), (c) and (d) are
+checked to be equal, and so are the models of (f) and (g).
 
 Run: ``.venv/bin/python bench/per_call.py [--repeat 200]``. Target (issue 13): (d) at most 1.0x (a).
 """
@@ -46,6 +54,8 @@ from bench._common import Row, configure_django  # noqa: E402
 from bench._server import ServerProcess  # noqa: E402
 
 PATH = "/latest/markets/10000002/orders/"
+#: The same page as the OpenAPI face asks for it (a compatibility date, no version in the path).
+FACE_PATH = "/markets/10000002/orders"
 RANGES = ["station", "region", "solarsystem", "1", "2", "3", "4", "5", "10", "20", "30", "40"]
 
 
@@ -128,8 +138,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeat", type=int, default=200)
     args = parser.parse_args()
-    with ServerProcess({PATH: {"pages": [orders_page()]}}) as server:
+    with ServerProcess(_routes()) as server:
         run(server.url, args.repeat)
+
+
+def _routes() -> dict[str, Any]:
+    page = orders_page()
+    return {PATH: {"pages": [page]}, FACE_PATH: {"pages": [page]}}
 
 
 def run(url: str, repeat: int) -> dict[str, float]:
@@ -173,6 +188,7 @@ def run(url: str, repeat: int) -> dict[str, float]:
     copies = iter([copy.deepcopy(decoded) for _ in range(repeat + 3)])
     calls["JSON decoding of the page"] = lambda: json.loads(body)
     calls["esi.unmarshal converter alone"] = lambda: convert(next(copies))
+    calls.update(_face_calls(body, convert(copy.deepcopy(decoded))))
     figures = cpu_per_call(calls, repeat)
     base = figures["(a) requests.get(url).json()"]
     print(f"CPU per call on one 1000-order page ({len(body) // 1024} KiB), median of {repeat} calls")
@@ -184,9 +200,32 @@ def run(url: str, repeat: int) -> dict[str, float]:
     return figures
 
 
+def _face_calls(body: bytes, converted: Any) -> dict[str, Callable[[], Any]]:
+    """Return the OpenAPI face's calls (f) and (g), and their pydantic parts, checked to give equal models."""
+    from esi.openapi_clients import ESIClientProvider
+
+    face = ESIClientProvider("2025-12-16", ua_appname="Bench", ua_version="1.0").client
+
+    def result(json_bodies: bool) -> Any:
+        operation = face.Market.GetMarketsRegionIdOrders(region_id=10000002, order_type="all")
+        operation.json_bodies = json_bodies
+        return operation.result(use_etag=False)
+
+    models = result(True)
+    assert len(models) == 1000 and models == result(False), "the face's models differ"
+    adapter = face.Market.GetMarketsRegionIdOrders._adapter()
+    assert adapter.validate_json(body) == models
+    return {
+        "(f) OpenAPI face result(), validate_json": lambda: result(True),
+        "(g) the face, converted + validate_python": lambda: result(False),
+        "pydantic validate_json of the bytes alone": lambda: adapter.validate_json(body, strict=True),
+        "pydantic validate_python of converted alone": lambda: adapter.validate_python(converted),
+    }
+
+
 def rows(repeat: int = 100) -> list[Row]:
     """Return the table rows of this benchmark (see :mod:`bench.table`)."""
-    with ServerProcess({PATH: {"pages": [orders_page()]}}) as server:
+    with ServerProcess(_routes()) as server:
         figures = run(server.url, repeat)
     base = figures["(a) requests.get(url).json()"]
     old = figures["(b) bravado default (7.0.1 way)"]
