@@ -292,3 +292,16 @@ def test_the_engines_results_still_concatenate_converted_pages_under_json_bodies
     future = operation(region_id=10000002, order_type="all")
     future.json_bodies = True
     assert future.results() == converted and len(converted) == 9
+
+
+def test_the_fake_esis_answers_take_the_bytes_path_in_either_mode(fake_esi: Any, builds) -> None:  # noqa: F811
+    # In-process (responses) or as a server (ESI_FAKE_MODE=server): the same models either way.
+    client = _client()
+    found = []
+    for json_bodies in (True, False):
+        call = client.Character.GetCharactersCharacterId(character_id=90000001)
+        call.json_bodies = json_bodies
+        found.append(call.result(use_etag=False))
+    assert [type(raw) for raw in builds] == [JSONBody, dict]
+    assert found[0].name == "Ada Quickfoot"
+    assert_same(*found)
