@@ -64,7 +64,8 @@ How a stand-in answers (:class:`_StandIn`):
 imports jsonschema or bravado. It does nothing when jsonschema is already
 imported, and skips a library that is already imported or not installed (or,
 for ``yaml``, built without libyaml: its importers then take the pure-Python
-``SafeLoader``).
+``SafeLoader``). On an interpreter without the import-system internals the
+real imports use (:func:`_import_system_supported`) it defers nothing.
 """
 
 from __future__ import annotations
@@ -290,9 +291,20 @@ def _installed(module: str) -> Any:
         return None
 
 
+def _import_system_supported() -> bool:
+    """Return True when the import system has the internals a stand-in's real import uses.
+
+    They are CPython's own (``importlib._bootstrap._ModuleLockManager``, the
+    ``_initializing`` flag of a module's spec), checked on CPython 3.10 to 3.13.
+    Elsewhere (another implementation, a Python that changed them) nothing is
+    deferred: the libraries are imported when bravado imports them, as without django-esi.
+    """
+    return sys.implementation.name == "cpython" and callable(getattr(_bootstrap, "_ModuleLockManager", None))
+
+
 def defer_format_libraries() -> list[str]:
     """Put the stand-ins in place; return the modules deferred."""
-    if "jsonschema" in sys.modules:
+    if "jsonschema" in sys.modules or not _import_system_supported():
         return []
     deferred = []
     for module in DEFERRED:

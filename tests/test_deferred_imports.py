@@ -385,3 +385,22 @@ def test_a_library_first_used_inside_patch_dict_of_sys_modules_is_the_same_modul
         """
     )
     assert lines == ["{'a': 1} {'b': 2} True", "caught ParserError True"]
+
+
+def test_nothing_is_deferred_where_the_import_system_lacks_what_the_real_imports_use() -> None:
+    """Another interpreter (or a Python whose importlib internals changed) imports bravado's chain eagerly."""
+    out = _python(
+        textwrap.dedent(
+            """
+            import sys, types
+            sys.implementation = types.SimpleNamespace(**{**vars(sys.implementation), "name": "otherpython"})
+            import esi
+            from esi._deferred_imports import _StandIn
+            assert not any(isinstance(m, _StandIn) for m in list(sys.modules.values()))
+            import bravado.client, bravado_core.formatter, esi.unmarshal.dates, yaml
+            print(type(sys.modules["yaml"]).__name__, esi.unmarshal.dates.parse_date_time("2016-09-03T05:12:25Z"))
+            """
+        )
+    ).stdout.split()
+    assert out[0] == "module"
+    assert out[1:] == ["2016-09-03", "05:12:25+00:00"]
