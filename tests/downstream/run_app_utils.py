@@ -20,17 +20,18 @@ default test run (``make downstream`` runs it). The cache is moved to Redis
 database ``--redis-db`` (15) so that it cannot clear another suite's cache.
 Exit status: 0 when this package's run fails no test that the registry's passed.
 
-Measured 2026-12-03 (django-esi 10.1.0, loaded machine)::
+Measured 2026-12-03, 15:16 UTC (django-esi 10.1.0, allianceauth-app-utils 1.33.2)::
 
     py311-django42  django-esi 8.4.0  (registry): ran 178, passed 177, errors 1
     py311-django42  django-esi 10.1.0 (this    ): ran 178, passed 177, errors 1
-    py311-django52  django-esi 10.0.0 (registry): ran 151, passed 150, errors 1
+    py311-django52  django-esi 10.0.0 (registry): ran 129, passed 128, errors 1
     py311-django52  django-esi 10.1.0 (this    ): ran 178, passed 177, errors 1
 
 The one error of every run is ``TestNoSocketsTestCase`` expecting its socket guard
 to fire on ``requests.get("https://www.google.com")``: without DNS, name resolution
-fails first. Under 10.0.0 the 27 tests of ``test_esi.py`` are not collected (it
-imports ``esi.clients``, which 10.0.0 dropped); this package runs and passes them.
+fails first. Under 10.0.0 the 49 tests of ``test_esi.py`` and ``test_esi_testing.py``
+are not collected (they import ``esi.clients``, which 10.0.0 dropped); this package
+runs and passes them.
 """
 
 from __future__ import annotations
@@ -199,6 +200,8 @@ def run_suite(py: Path, name: str, source: Path, redis_db: int, log: Path) -> Co
     )
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "DJANGO_SETTINGS_MODULE")}
     env["DJANGO_SETTINGS_MODULE"] = "downstream_settings"
+    # The suite's settings name no spec cache: django-esi's default one (~/.cache) must not be written.
+    env["XDG_CACHE_HOME"] = str(source.parent / f"xdg-cache-{name}")
     done = run([str(py), "runtests.py", "-v", "2"], log, cwd=app, env=env, check=False)
     return parse_counts(log.read_text(encoding="utf-8").rsplit("runtests.py -v 2", 1)[-1], done.returncode)
 
