@@ -20,6 +20,23 @@ def loopback(settings) -> Iterator[LoopbackServer]:
         yield server
 
 
+#: The Forge's market orders on the Swagger routes: the paged listing of the client tests.
+ORDERS_PATH = "/latest/markets/10000002/orders/"
+
+
+@pytest.fixture
+def client(loopback):
+    """Return a bravado-era client of the bundled ``latest`` snapshot, talking to ``loopback``."""
+    from esi.clients import esi_client_factory
+
+    return esi_client_factory()
+
+
+def orders_op(client):
+    """Return the future of The Forge's market orders (every order type) on ``client``."""
+    return client.Market.get_markets_region_id_orders(region_id=10000002, order_type="all")
+
+
 @pytest.fixture
 def real_family(settings, shared_specs: Path) -> Path:
     """Point the snapshot directories at the real 2025 route family (latest, v1..v6)."""

@@ -9,20 +9,11 @@ import pytest
 
 from esi.clients import esi_client_factory
 from esi.errors import HTTPError, HTTPNotFound
-from tests.client_fixtures import loopback, orders  # noqa: F401 - fixtures
+from tests.client_fixtures import ORDERS_PATH, client, loopback, orders  # noqa: F401 - fixtures
+from tests.client_fixtures import orders_op as _orders_op
 
-ORDERS_PATH = "/latest/markets/10000002/orders/"
 TYPE_PATH = "/latest/universe/types/587/"
 ASSETS_PATH = "/latest/characters/90000001/assets/"
-
-
-@pytest.fixture
-def client(loopback):  # noqa: F811
-    return esi_client_factory()
-
-
-def _orders_op(client):
-    return client.Market.get_markets_region_id_orders(region_id=10000002, order_type="all")
 
 
 def test_result_returns_first_page_with_aware_datetimes(client, loopback):  # noqa: F811
@@ -178,7 +169,7 @@ def test_operation_accepts_a_token_object(client, loopback):  # noqa: F811
 def test_factory_token_calls_valid_access_token_for_each_request(loopback, caplog):  # noqa: F811
     token = FakeToken("factory-token-secret")
     caplog.set_level(logging.DEBUG)
-    client = esi_client_factory(token=token)
+    client = esi_client_factory(token=token)  # noqa: F811 - not the fixture
     loopback.route(ASSETS_PATH, pages=[[], []])
     client.Assets.get_characters_character_id_assets(character_id=90000001).results()
     assert [r.headers["Authorization"] for r in loopback.requests] == ["Bearer factory-token-secret"] * 2
@@ -239,7 +230,7 @@ def test_results_localized_in_the_openapi_era_uses_accept_language(loopback):  #
             for lang in languages
         },
     )
-    client = esi_client_factory(compatibility_date="2025-12-16")
+    client = esi_client_factory(compatibility_date="2025-12-16")  # noqa: F811 - not the fixture
     found = client.Universe.get_universe_types_type_id(type_id=587).results_localized()
     assert {k: v["name"] for k, v in found.items()} == {lang: lang for lang in languages}
     assert sorted(r.headers["Accept-Language"] for r in loopback.requests) == sorted(languages)

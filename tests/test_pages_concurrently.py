@@ -10,22 +10,11 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from esi import pages
-from esi.clients import esi_client_factory
 from esi.errors import HTTPNotFound, ResponseContentError
 from esi.operations import EsiFuture
 from esi.pages import Concurrently, map_concurrently
-from tests.client_fixtures import loopback, orders  # noqa: F401 - fixtures
-
-ORDERS_PATH = "/latest/markets/10000002/orders/"
-
-
-@pytest.fixture
-def client(loopback):  # noqa: F811
-    return esi_client_factory()
-
-
-def _orders_op(client):
-    return client.Market.get_markets_region_id_orders(region_id=10000002, order_type="all")
+from tests.client_fixtures import ORDERS_PATH, client, loopback, orders  # noqa: F401 - fixtures
+from tests.client_fixtures import orders_op as _orders_op
 
 
 def _pages_asked(loopback) -> list[int]:  # noqa: F811

@@ -28,7 +28,7 @@ from esi.http import DeadlineExceeded, EsiHTTPAdapter, build_session
 from esi.http.cache import freshness_lifetime
 from esi_testing import FakeESI, mint_access_token
 
-from .client_fixtures import loopback, orders  # noqa: F401 - fixtures
+from .client_fixtures import ORDERS_PATH, loopback, orders  # noqa: F401 - fixtures
 from .http_helpers import Clock, RecordingTransport, Sleeps, bearer, caching_headers, http_date, make_jwt
 
 pytest_plugins = ["tests.http_fixtures"]
@@ -247,8 +247,6 @@ def test_a_far_expires_is_kept_no_longer_than_the_cap(settings, esi_url, clock):
 
 
 # -- 4. X-Pages is bounded, and garbage in it is an error, not one page --------------------
-
-ORDERS_PATH = "/latest/markets/10000002/orders/"
 
 
 def market_orders():
