@@ -14,6 +14,15 @@ fragment, built on first access to an attribute only a full bravado ``Spec``
 has (``spec_dict``, ``definitions``, ``deref``...): the stubs, a patched
 ``SwaggerClient`` and the OpenAPI face's models get the full spec as before.
 
+Every operation built is kept on the disk too, when the spec came from a
+cache file (:meth:`LazySpec.keep_built_in`): one pickled bravado-core ``Spec``
+of its fragment per file, in a directory beside the cache file. The next
+process reads it back instead of building it again; a built spec pickles
+without jsonschema's resolver and format checker (:class:`esi.bravado_spec.LeanSpec`),
+so a call from it imports no jsonschema until something is validated with it.
+A file that cannot be read is built again and written anew; one that cannot be
+written is left (the operation is built in the next process).
+
 Public API::
 
     from esi.lazy_spec import LazySpec
@@ -23,8 +32,12 @@ Public API::
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import mmap
+import os
 import pickle
+import tempfile
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -32,6 +45,8 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 __all__ = ["FULL", "LazyOperations", "LazyResource", "LazySpec", "fragment_of", "model_spec_of"]
+
+logger = logging.getLogger(__name__)
 
 #: Index key of the whole spec's fragment.
 FULL = ""
@@ -148,6 +163,7 @@ class LazySpec:
         self.http_client = None
         self._lock = threading.RLock()
         self._built: dict[tuple[str, str], Any] = {}
+        self._built_dir: Path | None = None  # where built operations are kept (keep_built_in)
         self._full: Any = None
         #: The definitions of the operations built so far (all of them once the whole spec is):
         #: what a model builder needs for the responses of those operations, by name.
@@ -218,17 +234,69 @@ class LazySpec:
         with self._lock:
             built = self._built.get((resource, op_id))
             if built is None:
-                if self._full is not None:
+                if self._full is not None and self._built_dir is None:
                     built = self._full.resources[resource].operations[op_id]
                     definitions = self._full.spec_dict.get("definitions") or {}
                 else:
-                    fragment = self._fragment(key)
-                    built = self._build(fragment).resources[resource].operations[op_id]
-                    definitions = fragment.get("definitions") or {}
+                    spec = self._read_built(key, resource, op_id)
+                    if spec is None:
+                        spec = self._build(self._fragment(key))
+                        self._write_built(key, spec)
+                    built = spec.resources[resource].operations[op_id]
+                    definitions = spec.spec_dict.get("definitions") or {}
                 for name, schema in definitions.items():
                     self.model_spec["definitions"].setdefault(name, schema)
                 self._built[(resource, op_id)] = built
         return built
+
+    # --- operations built before, kept on the disk --------------------------------
+
+    def keep_built_in(self, directory: Path) -> None:
+        """Keep every operation built from now on in ``directory``, and read those kept there before.
+
+        Each is one pickled spec of its fragment, in a file named by a hash of
+        the fragment's key (so nothing from the spec names a path). ``directory``
+        belongs to one cache file, whose name holds everything the build
+        depends on (the spec, the library versions).
+        """
+        self._built_dir = directory
+
+    def _built_path(self, key: str) -> Path | None:
+        if self._built_dir is None:
+            return None
+        return self._built_dir / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.pickle"
+
+    def _read_built(self, key: str, resource: str, op_id: str) -> Any:
+        """Return the spec of the fragment ``key`` built by an earlier process, or None."""
+        path = self._built_path(key)
+        if path is None:
+            return None
+        try:
+            spec = pickle.loads(path.read_bytes())
+            spec.resources[resource].operations[op_id]  # noqa: B018 - what it is read for
+        except FileNotFoundError:
+            return None
+        except Exception:  # a truncated or stale file is built again, never fatal
+            logger.warning("ignoring unreadable built operation %s (%s)", path, key, exc_info=True)
+            return None
+        return spec
+
+    def _write_built(self, key: str, spec: Any) -> None:
+        path = self._built_path(key)
+        if path is None:
+            return
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".op-", suffix=".tmp")
+            try:
+                with os.fdopen(fd, "wb") as f:
+                    pickle.dump(spec, f, protocol=pickle.HIGHEST_PROTOCOL)
+                os.replace(tmp, path)  # atomic: a concurrent reader sees no file or a whole one
+            except BaseException:
+                os.unlink(tmp)
+                raise
+        except OSError:
+            logger.warning("cannot keep the built operation %s in %s", key, path, exc_info=True)
 
     @property
     def full(self) -> Any:

@@ -15,7 +15,8 @@ about a second with validation, so it is done once per machine: the built spec
 is pickled into ``ESI_SPEC_CACHE_DIR``, keyed by the sha256 of each source spec,
 the resource-version mix and the library versions, and kept in memory for the
 process; the file holds one fragment per operation, read when the operation is
-first used (:mod:`esi.lazy_spec`). Snapshots are known-good (checked when imported), so they are built
+first used (:mod:`esi.lazy_spec`), and each operation built is kept in a directory
+beside it (``spec-<key>.ops/``), read back by the next process. Snapshots are known-good (checked when imported), so they are built
 without spec validation; a ``spec_file`` is validated on its first build.
 
 Public API::
@@ -498,7 +499,13 @@ def _read_disk(path: Path) -> PreparedSpec | None:
     return prepared
 
 
-def _write_disk(path: Path, prepared: PreparedSpec) -> None:
+def _built_operations_dir(path: Path) -> Path:
+    """Return where the operations built from the cache file ``path`` are kept (beside it)."""
+    return path.with_suffix(".ops")
+
+
+def _write_disk(path: Path, prepared: PreparedSpec) -> bool:
+    """Write the cache file ``path`` (atomically); return False when it cannot be written."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".spec-", suffix=".tmp")
@@ -509,6 +516,8 @@ def _write_disk(path: Path, prepared: PreparedSpec) -> None:
         os.replace(tmp, path)  # atomic: concurrent readers see the old file or the new one
     except OSError:
         logger.warning("cannot write the spec cache file %s", path, exc_info=True)
+        return False
+    return True
 
 
 def _as_text(value: Any) -> str:
@@ -552,9 +561,11 @@ def get_spec(request: SpecRequest) -> PreparedSpec:
         path = directory / f"spec-{plan.key[:40]}.pickle" if directory else None
         if path is not None:
             prepared = _read_disk(path)
+            if prepared is not None:
+                prepared.spec.keep_built_in(_built_operations_dir(path))
         if prepared is None:
             prepared = _build(plan)
-            if path is not None:
-                _write_disk(path, prepared)
+            if path is not None and _write_disk(path, prepared):
+                prepared.spec.keep_built_in(_built_operations_dir(path))
         _memory[plan.key] = prepared
         return prepared
