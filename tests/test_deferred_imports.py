@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from esi._deferred_imports import DEFERRED, VALUES
+from esi._deferred_imports import DEFERRED, RAISED, VALUES
 from tests.test_import_graph import _python
 
 #: What a process of the deferred run has imported before the checked code: esi first.
@@ -47,9 +47,10 @@ def _same_as_eager(code: str, *, deferred: tuple[str, ...] = tuple(DEFERRED), fi
 
 
 def test_each_library_is_deferred_and_each_importer_asks_for_exactly_the_names_answered_early() -> None:
-    # Who asks what while bravado's chain is imported, read as the stand-ins answer.
+    # Who asks what while bravado's chain is imported, read as the stand-ins answer; then what
+    # jsonschema._format (imported with jsonschema) asks of the format libraries.
     code = """
-    import json, sys, esi, esi._deferred_imports as d
+    import json, sys, types, esi, esi._deferred_imports as d
     asked = set()
     def asker():
         frame = sys._getframe(2)
@@ -63,18 +64,31 @@ def test_each_library_is_deferred_and_each_importer_asks_for_exactly_the_names_a
     real = sorted(m for m in d.DEFERRED if not isinstance(sys.modules[m], d._StandIn))
     # Each importer holds the stand-in (or, for dateutil.parser, dateutil), or a name answered early
     # (read without asking a stand-in for anything).
-    held = {}
-    for module, (importers, _) in d.DEFERRED.items():
-        for importer in importers:
-            values = [v for v in vars(sys.modules[importer]).values() if isinstance(v, (type(sys), type(asker)))]
-            held[importer + " " + module] = any(
-                value is sys.modules[module] or vars(value).get("parser") is sys.modules[module]
-                or any(value is early for early in d._early[module].values()) for value in values
-            )
-    print(json.dumps({"real": real, "asked": sorted(asked), "held": held}))
+    def held(importers):
+        found = {}
+        for module, (names, _) in d.DEFERRED.items():
+            stand_in = d._stand_ins[module]
+            for importer in set(names) & set(importers):
+                found[importer + " " + module] = any(
+                    value is stand_in
+                    or (isinstance(value, types.ModuleType) and vars(value).get("parser") is stand_in)
+                    or any(value is early for early in d._early[module].values())
+                    for value in vars(sys.modules[importer]).values()
+                )
+        return found
+    found = held(set(sys.modules) - {"jsonschema._format"})
+    import jsonschema
+    jsonschema.FormatChecker
+    found |= held({"jsonschema._format"})
+    real_after = sorted(m for m in d.DEFERRED if not isinstance(sys.modules[m], d._StandIn))
+    print(json.dumps({"real": real, "asked": sorted(asked), "held": found, "real_after": real_after}))
     """
     found = json.loads(_python(textwrap.dedent(code)).stdout)
     assert found["real"] == []
+    assert found["real_after"] == ["jsonschema", "jsonschema.validators"]
+    assert sorted(found["held"]) == sorted(
+        f"{i} {m}" for m, (importers, _) in DEFERRED.items() for i in importers
+    )
     assert all(found["held"].values()), found["held"]
     expected = sorted(
         [m, n, importer]
@@ -366,6 +380,10 @@ def test_threads_using_the_deferred_libraries_at_once_import_each_once() -> None
 
 def test_the_table_answers_values_only_for_names_it_lists() -> None:
     assert all(set(values) <= set(DEFERRED[module][1]) for module, values in VALUES.items())
+    assert all(
+        set(names) <= set(DEFERRED[module][1]) - set(VALUES.get(module, ()))
+        for module, names in RAISED.items()
+    )
 
 
 def test_a_library_first_used_inside_patch_dict_of_sys_modules_is_the_same_module_after_it() -> None:

@@ -7,12 +7,13 @@ Not a timing: each check runs in a fresh interpreter and reads ``sys.modules``.
   token refresh), nor pydantic (the OpenAPI face's first call), nor bravado,
   jsonschema or requests-oauthlib (the first client, the first SSO call).
 * Building a client from the bundled ``latest`` snapshot and making a public
-  call imports neither PyJWT, cryptography nor pydantic. It imports bravado,
-  and bravado imports jsonschema (and swagger_spec_validator) when its modules
-  are imported: ``bravado_core.spec``, ``.model``, ``.response`` and
-  ``.validate`` take names from them at module level, and request validation
-  (``validate_requests``) checks parameters with jsonschema. Their optional
-  format libraries wait (:mod:`esi._deferred_imports`), and so do the libraries
+  call imports neither PyJWT, cryptography nor pydantic. It imports bravado
+  (and swagger_spec_validator). bravado's modules take names from jsonschema
+  when they are imported, but jsonschema waits until it is used
+  (:mod:`esi._deferred_imports`: ``sys.modules`` has a stand-in, which these
+  checks do not count as imported); building bravado-core's ``Spec`` and
+  request validation (``validate_requests``) use it. Its optional format
+  libraries wait too, and so do the libraries
   bravado imports but uses only for YAML specs, naive date-times sent, date-times
   not in ESI's shape and msgpack bodies: PyYAML, pytz, dateutil's parser, msgpack
   (Celery's kombu imports PyYAML, msgpack and dateutil's parser itself: that check
@@ -64,13 +65,16 @@ django.setup()
 # the locmem run checks those names; this one checks the rest.
 from django.core.cache import cache
 cache.get("import-graph-probe")
-BACKEND = {{m for m in WATCHED if m in sys.modules}}
+def imported(m):
+    # A stand-in of esi._deferred_imports is not the module imported.
+    return m in sys.modules and type(sys.modules[m]).__name__ != "_StandIn"
+BACKEND = {{m for m in WATCHED if imported(m)}}
 ESI_WATCHED = {list(ESI_NOT_AT_SETUP + ESI_NOT_FOR_A_CALL)!r}
 def esi_loaded():
     return sorted(m for m in ESI_WATCHED if m in sys.modules)
 esi_at_setup = esi_loaded()
 def loaded():
-    return sorted(m for m in WATCHED if m in sys.modules and m not in BACKEND)
+    return sorted(m for m in WATCHED if imported(m) and m not in BACKEND)
 import esi.admin, esi.checks, esi.decorators, esi.models, esi.tasks, esi.urls, esi.views
 after_setup = loaded()
 """

@@ -1,0 +1,333 @@
+"""jsonschema waits until it is used: bravado imports it, but what it imports behaves as if it had.
+
+As in :mod:`tests.test_deferred_imports`, each check runs the same code in two fresh
+interpreters, one with the stand-ins (``import esi`` first), one with jsonschema imported
+first (nothing deferred), and the output must be the same.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+
+import pytest
+
+from tests.test_deferred_imports import _same_as_eager
+from tests.test_import_graph import _python
+
+#: What comes with jsonschema (each real, never a stand-in).
+JSONSCHEMA = (
+    "jsonschema",
+    "jsonschema.validators",
+    "jsonschema.exceptions",
+    "referencing",
+    "attr",
+    "attrs",
+    "jsonschema_specifications",
+    "rpds",
+    "bravado_core.swagger20_validator",
+)
+#: bravado's modules that import jsonschema (or the module above that does) when they are imported.
+BRAVADO = (
+    "bravado.client, bravado_core.spec, bravado_core.param, bravado_core.response, bravado_core.validate, "
+    "bravado_core.model, swagger_spec_validator"
+)
+SPEC = {
+    "swagger": "2.0",
+    "info": {"title": "t", "version": "1"},
+    "host": "example.invalid",
+    "produces": ["application/json"],
+    "paths": {
+        "/t/": {
+            "get": {
+                "operationId": "get_t",
+                "parameters": [{"name": "n", "in": "query", "type": "integer", "maximum": 5}],
+                "responses": {
+                    "200": {
+                        "description": "ok",
+                        "headers": {"X-Count": {"type": "integer"}},
+                        "schema": {
+                            "type": "object",
+                            "properties": {"a": {"type": "integer", "enum": [1, 2]}},
+                        },
+                    }
+                },
+            }
+        }
+    },
+}
+
+
+def test_bravados_modules_import_no_jsonschema_until_it_is_used() -> None:
+    code = f"""
+    import json, sys{{esi}}
+    import {BRAVADO}
+    def real():
+        return [m for m in {JSONSCHEMA!r} if m in sys.modules and type(sys.modules[m]).__name__ != "_StandIn"]
+    before = real()
+    import jsonschema
+    jsonschema.FormatChecker
+    print(json.dumps([before, real()]))
+    """
+    with_esi = json.loads(_python(textwrap.dedent(code.format(esi=", esi"))).stdout)
+    without = json.loads(_python(textwrap.dedent(code.format(esi=""))).stdout)
+    assert with_esi[0] == []
+    # The same modules once used (bravado_core.swagger20_validator waits for a value to validate).
+    assert with_esi[1] == [m for m in JSONSCHEMA if m != "bravado_core.swagger20_validator"]
+    assert without[0] == without[1] == list(JSONSCHEMA)
+
+
+def test_specs_and_values_are_validated_as_before() -> None:
+    lines = _same_as_eager(
+        f"""
+        import bravado_core.response, bravado_core.validate, swagger_spec_validator.ref_validators
+        import swagger_spec_validator.validator12, swagger_spec_validator.validator20
+        from bravado_core.spec import Spec
+        from swagger_spec_validator import SwaggerValidationError
+        spec = Spec.from_dict({SPEC!r}, config={{"validate_swagger_spec": True, "use_models": False}})
+        print(sorted(spec.resources["t"].operations))
+        bad = {{**{SPEC!r}, "paths": {{"/t/": {{"get": {{"responses": {{"200": {{"description": 1}}}}}}}}}}}}
+        try:
+            Spec.from_dict(bad, config={{"validate_swagger_spec": True}})
+        except SwaggerValidationError as error:
+            print(type(error).__name__, type(error.args[1]).__module__, error.args[1].message)
+        import jsonschema
+        try:
+            bravado_core.validate.validate_schema_object(spec, {{"type": "integer", "enum": [1, 2]}}, 3)
+        except jsonschema.ValidationError as error:
+            print(type(error).__module__, type(error).__name__, error.message)
+        import bravado_core.swagger20_validator as v
+        import jsonschema.validators as validators
+        print(v._DRAFT4_ENUM_VALIDATOR is validators.Draft4Validator.VALIDATORS["enum"])
+        # What the importers hold is the real module's.
+        m = sys.modules
+        print([type(m[n]).__name__ for n in ("jsonschema", "jsonschema.validators", "bravado_core.swagger20_validator")])
+        print(bravado_core.response.ValidationError is jsonschema.ValidationError,
+              bravado_core.validate.jsonschema is jsonschema, swagger_spec_validator.validator12.jsonschema is jsonschema,
+              bravado_core.validate.get_validator_type is v.get_validator_type,
+              bravado_core.spec.FormatChecker is jsonschema.FormatChecker,
+              bravado_core.spec.RefResolver is validators._RefResolver,
+              swagger_spec_validator.validator12.RefResolver is validators._RefResolver,
+              swagger_spec_validator.validator20.RefResolver is validators._RefResolver,
+              swagger_spec_validator.validator20.Draft4Validator is validators.Draft4Validator,
+              swagger_spec_validator.ref_validators.validators is validators,
+              swagger_spec_validator.ref_validators.Draft4Validator is jsonschema.Draft4Validator,
+              isinstance(spec.format_checker, jsonschema.FormatChecker))
+        """
+    )
+    assert lines == [
+        "['get_t']",
+        "SwaggerValidationError jsonschema.exceptions "
+        "{'description': 1} is not valid under any of the given schemas",
+        "jsonschema.exceptions ValidationError 3 is not one of [1, 2]",
+        "True",
+        "['module', 'module', 'module']",
+        "True True True True True True True True True True True True",
+    ]
+
+
+def test_validation_errors_are_caught_as_before_and_other_errors_pass_through_before_the_import() -> None:
+    lines = _same_as_eager(
+        f"""
+        import bravado_core.response as response, bravado_core.validate as validate
+        from bravado_core.exception import SwaggerMappingError
+        deferred = any(type(m).__name__ == "_StandIn" for m in list(sys.modules.values()))
+        def not_imported_if_deferred():  # jsonschema (still) a stand-in in the run with them
+            return type(sys.modules["jsonschema"]).__name__ == ("_StandIn" if deferred else "module")
+        # Errors that are not jsonschema's pass through its ``except ValidationError`` clauses unchanged.
+        class Spec:
+            config = {{"default_type_to_object": False}}
+            def deref(self, value):
+                return value
+        class Op:
+            swagger_spec = Spec()
+        class Outgoing:
+            headers = {{"X-Count": "1"}}
+        try:
+            response.validate_response_headers(Op(), {{"headers": {{"X-Count": {{"type": "weird"}}}}}}, Outgoing())
+        except SwaggerMappingError as error:
+            print(type(error).__name__, error)
+        try:
+            validate.scrub_sensitive_value(lambda: 1 / 0)()
+        except ZeroDivisionError as error:
+            print(type(error).__name__, error, not_imported_if_deferred())
+        # A validation error is caught where bravado-core catches it (the header named in its message).
+        from bravado_core.spec import Spec
+        from bravado_core.response import OutgoingResponse
+        spec = Spec.from_dict({SPEC!r}, config={{"use_models": False, "validate_responses": True}})
+        op = spec.resources["t"].operations["get_t"]
+        class Bad(OutgoingResponse):
+            content_type = "application/json"
+            text = '{{"a": 1}}'
+            headers = {{"X-Count": "many"}}
+            def json(self):
+                return {{"a": 1}}
+        import jsonschema
+        try:
+            response.validate_response(op.op_spec["responses"]["200"], op, Bad())
+        except jsonschema.ValidationError as error:
+            print(type(error).__name__, error.message)
+        """
+    )
+    assert lines == [
+        "SwaggerMappingError Unknown type weird for value 1",
+        "ZeroDivisionError division by zero True",
+        "ValidationError 'many' is not of type 'integer' for header 'X-Count'",
+    ]
+
+
+@pytest.mark.parametrize(
+    "first",
+    [
+        "import jsonschema.validators",
+        "from jsonschema.validators import Draft4Validator",
+        "from jsonschema.exceptions import ValidationError",
+        "from jsonschema import validators",
+        "import jsonschema._format",
+        "import referencing.jsonschema",
+        "import bravado_core.swagger20_validator",
+    ],
+)
+@pytest.mark.parametrize("before_bravado", [True, False])
+def test_a_submodule_imported_first_is_its_packages_and_each_module_runs_once(
+    first: str, before_bravado: bool
+) -> None:
+    code = f"""
+    {first}
+    import jsonschema, jsonschema.validators, jsonschema.exceptions, jsonschema._format, bravado_core.swagger20_validator
+    m = sys.modules
+    print([type(m[n]).__name__ for n in ("jsonschema", "jsonschema.validators", "jsonschema.exceptions")])
+    print(m["jsonschema"].validators is m["jsonschema.validators"], m["jsonschema"].exceptions is m["jsonschema.exceptions"],
+          jsonschema.Draft4Validator is m["jsonschema.validators"].Draft4Validator,
+          jsonschema.ValidationError is m["jsonschema.exceptions"].ValidationError,
+          m["jsonschema.validators"].exceptions is m["jsonschema.exceptions"],
+          m["bravado_core.swagger20_validator"].ValidationError is jsonschema.ValidationError,
+          m["bravado_core.swagger20_validator"].Draft4Validator is jsonschema.Draft4Validator,
+          m["bravado_core"].swagger20_validator is m["bravado_core.swagger20_validator"])
+    print(m["jsonschema.validators"].__spec__.name, type(m["jsonschema.validators"].__spec__.loader).__name__)
+    try:
+        jsonschema.validate(3, {{"maximum": 2}})
+    except jsonschema.ValidationError as error:
+        print(error.message)
+    """
+    if before_bravado:
+        # Before the importers: the stand-ins are in place (esi) but nothing has asked them yet.
+        runs = [
+            _python(f"import sys, esi\n{textwrap.dedent(code)}").stdout,
+            _python(f"import sys\n{textwrap.dedent(code)}").stdout,
+        ]
+        assert runs[0] == runs[1]
+        lines = runs[0].splitlines()
+    else:
+        lines = _same_as_eager(code)
+    assert lines == [
+        "['module', 'module', 'module']",
+        "True True True True True True True True",
+        "jsonschema.validators SourceFileLoader",
+        "3 is greater than the maximum of 2",
+    ]
+
+
+#: Records every warning, from the start of the process.
+RECORD_WARNINGS = """
+import warnings
+warnings.simplefilter("always")
+{filters}
+RECORDED = set()
+def record(message, category, filename, lineno, file=None, line=None):
+    RECORDED.add((filename.rsplit("site-packages/", 1)[-1], lineno if filename != "<string>" else 0,
+                  category.__name__, str(message)[:30]))
+warnings.showwarning = record
+"""
+
+
+@pytest.mark.parametrize("module_filters", [False, True])
+def test_jsonschemas_refresolver_deprecations_are_the_importers_as_before(module_filters: bool) -> None:
+    # With the stand-ins they come when jsonschema is imported, not when bravado is; each with the
+    # importer's file and line, so that the project's filters by module (pyproject.toml) still match.
+    filters = 'warnings.filterwarnings("ignore", category=DeprecationWarning, module="bravado_core|swagger_spec_validator")'
+    code = """
+    import jsonschema
+    jsonschema.FormatChecker, jsonschema.RefResolver  # and a user's own use: the user's
+    from bravado_core.validate import get_validator_type
+    get_validator_type(None)
+    print(sorted(RECORDED))
+    """
+    lines = _same_as_eager(code, first=RECORD_WARNINGS.format(filters=filters if module_filters else ""))
+    message = ("DeprecationWarning", "jsonschema.RefResolver is depr")
+    expected = [
+        ("<string>", 0, *message),
+        ("bravado_core/spec.py", 14, *message),
+        ("bravado_core/swagger20_validator.py", 6, *message),
+        ("swagger_spec_validator/ref_validators.py", 14, *message),
+        ("swagger_spec_validator/validator12.py", 18, *message),
+        ("swagger_spec_validator/validator20.py", 18, *message),
+    ]
+    assert lines == [repr(expected[:1] if module_filters else expected)]
+
+
+def test_threads_using_jsonschema_at_once_import_it_once() -> None:
+    lines = _same_as_eager(
+        f"""
+        import threading
+        import bravado_core.spec as spec, bravado_core.validate as validate, jsonschema
+        import swagger_spec_validator.ref_validators as ref_validators
+        from bravado_core.spec import Spec
+        barrier = threading.Barrier(16)
+        results, errors = [], []
+        uses = [
+            lambda: type(spec.RefResolver("", {{}})).__name__,
+            lambda: jsonschema.Draft4Validator({{"type": "integer"}}).is_valid(1),
+            lambda: ref_validators.validators.validator_for({{}}).__name__,
+            lambda: ref_validators.Draft4Validator.VALIDATORS["enum"].__name__,
+            lambda: __import__("jsonschema.exceptions").exceptions.ValidationError.__name__,
+            lambda: validate.get_validator_type(None).__name__,
+            lambda: sorted(Spec.from_dict({SPEC!r}, config={{"use_models": False}}).resources),
+            lambda: __import__("jsonschema.validators").validators.Draft4Validator.__name__,
+        ]
+        def run(use):
+            barrier.wait()
+            try:
+                results.append(repr(use()))
+            except BaseException as error:
+                errors.append(repr(error))
+        threads = [threading.Thread(target=run, args=(uses[i % 8],)) for i in range(16)]
+        for t in threads: t.start()
+        for t in threads: t.join()
+        m = sys.modules
+        print(errors, sorted(set(results)))
+        print(m["jsonschema"].validators is m["jsonschema.validators"], jsonschema.ValidationError is m["jsonschema.exceptions"].ValidationError,
+              validate.get_validator_type is m["bravado_core.swagger20_validator"].get_validator_type)
+        """
+    )
+    assert lines[0] == (
+        "[] [\"'Draft202012Validator'\", \"'Draft4Validator'\", \"'ValidationError'\", \"'Validator'\", "
+        "\"'_RefResolver'\", \"'enum'\", 'True', \"['t']\"]"
+    )
+    assert lines[1] == "True True True"
+
+
+def test_jsonschema_first_used_inside_patch_dict_of_sys_modules_is_the_same_module_after_it() -> None:
+    lines = _same_as_eager(
+        """
+        from unittest import mock
+        import jsonschema, bravado_core.validate as validate
+        with mock.patch.dict(sys.modules):
+            inside = jsonschema.ValidationError, validate.get_validator_type(None)
+        import jsonschema.exceptions
+        print(inside[0] is jsonschema.ValidationError is sys.modules["jsonschema.exceptions"].ValidationError,
+              inside[1].TYPE_CHECKER is sys.modules["jsonschema.validators"].Draft4Validator.TYPE_CHECKER,
+              sys.modules["jsonschema"].validators is sys.modules["jsonschema.validators"])
+        """
+    )
+    assert lines == ["True True True"]
+
+
+def test_nothing_is_deferred_when_jsonschema_is_imported_first() -> None:
+    out = _python(
+        "import sys, jsonschema.validators, esi\n"
+        "from esi._deferred_imports import _StandIn\n"
+        f"import {BRAVADO}\n"
+        "print(sorted(n for n, m in list(sys.modules.items()) if isinstance(m, _StandIn)))"
+    )
+    assert out.stdout.split() == ["[]"]
