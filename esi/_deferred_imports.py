@@ -11,9 +11,9 @@ unchanged; only the moment of the import moves.
 ======================  ===========  =======================================================
 module                  saves        imported when
 ======================  ===========  =======================================================
-``jsonschema``,         ~0.23 G      a ``Spec`` is built (bravado-core's makes a
-``jsonschema.           instr.,      ``FormatChecker``), a spec, request or response is
-validators``            ~55 ms       validated, or anyone else uses jsonschema
+``jsonschema``,         0.19 G       a ``Spec`` is built (bravado-core's makes a
+``jsonschema.           instruc-     ``FormatChecker``), a spec, request or response is
+validators``            tions        validated, or anyone else uses jsonschema
 ``bravado_core.         (in the      a value is validated (``get_validator_type``: it reads
 swagger20_validator``   above)       ``Draft4Validator.VALIDATORS`` when it is imported)
 ``rfc3987_syntax``      ~0.8 s       an ``iri`` is checked (it compiles a Lark grammar)
@@ -29,10 +29,11 @@ swagger20_validator``   above)       ``Draft4Validator.VALIDATORS`` when it is i
 ``msgpack``             ~0.8 ms      a msgpack body is sent or received
 ======================  ===========  =======================================================
 
-(What each adds to ``import bravado.client`` after Django and requests: in CPU
-time, which costs about 49 ms with the libraries below jsonschema deferred
-instead of 63 ms; for jsonschema in callgrind instructions too, 0.78 G with it
-and 0.55 G without, on the machine of bench/README.md.)
+(What each adds to ``import bravado.client`` after Django and requests. The
+libraries below jsonschema in CPU time: it costs about 49 ms with them deferred
+instead of 63 ms. jsonschema in callgrind instructions, load-proof: ``import
+django, requests; import esi, bravado.client`` runs 0.60 G with it deferred,
+0.78 G without; ``import esi`` alone, 0.50 G.)
 
 ESI specs use none of these formats, are JSON, and ESI sends date-times as
 ``2016-09-03T05:12:25Z`` (parsed by :mod:`esi.unmarshal.dates` without dateutil's
