@@ -38,7 +38,7 @@ from operator import itemgetter
 from typing import Any
 
 import requests
-from bravado.client import CallableOperation, ResourceDecorator, SwaggerClient, construct_params
+from bravado.client import CallableOperation, ResourceDecorator, SwaggerClient
 from bravado.config import RequestConfig
 from bravado.http_future import HttpFuture, reraise_errors
 from bravado.requests_client import Authenticator
@@ -50,6 +50,7 @@ from esi.errors import ESILimitError, IncompleteResponseError, ResponseContentEr
 from esi.http.cache import is_json_media_type
 from esi.pages import Concurrently, Generation, map_concurrently, settle
 from esi.query import join_nested_arrays
+from esi.request_params import construct_params
 from esi.spec import PreparedSpec, resource_key
 from esi.unmarshal import JSONBody, converter_for_operation, handle_response, json_body, unmarshal_response
 
