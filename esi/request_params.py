@@ -8,8 +8,10 @@ parameter, and the import of jsonschema on a process's first call.
 checked by a function compiled once from its schema (:func:`param_check`):
 
 * a value the check passes is valid for bravado too; it is placed in the request
-  by bravado-core's own ``marshal_param``, given a view of the spec whose config
-  says ``validate_requests: False`` (the shared spec is never changed);
+  by bravado-core's own ``marshal_param``, given the value as marshalled, a copy of
+  the parameter without ``format`` and ``items`` (so it is not marshalled twice) and
+  a view of the spec whose config says ``validate_requests: False`` (the shared
+  spec is never changed);
 * a value it does not pass goes to bravado-core's ``validate_schema_object``,
   which raises what it raises today (type and message); should it not raise
   (a value the check is unsure of, such as a ``str`` subclass in an enum), the
@@ -20,9 +22,8 @@ A check is compiled only for schemas whose every keyword it reproduces: ``type``
 strings and numbers, ``minimum``/``maximum`` (with ``exclusiveMinimum``/
 ``exclusiveMaximum``), ``minLength``/``maxLength``, ``pattern``,
 ``minItems``/``maxItems``/``uniqueItems``, ``items`` of those, and the formats
-jsonschema's ``FormatChecker`` does not check and bravado-core marshals to
-themselves (``int32``, ``int64``, ``float``, ``double``; not when the spec
-registers a format of that name). A parameter whose schema has anything else
+jsonschema's ``FormatChecker`` does not check (``int32``, ``int64``, ``float``,
+``double``; not when the spec registers a format of that name). A parameter whose schema has anything else
 (``$ref``, ``x-nullable``, objects, ``date-time``, ``uuid``...), a ``None``
 value, or a spec that does not validate requests goes through bravado-core's
 ``marshal_param`` as before.
@@ -84,8 +85,8 @@ VALIDATING_KEYWORDS = frozenset(
     }
 )
 
-#: Formats jsonschema's FormatChecker has no checker for and whose bravado-core
-#: marshalling gives back what it is given a second time (``int(int)``, ``float(float)``).
+#: Formats jsonschema's FormatChecker has no checker for, which bravado-core marshals
+#: with its default formatters (``int(v)``, ``float(v)``).
 UNCHECKED_FORMATS = frozenset({"int32", "int64", "float", "double"})
 
 _HANDLED = frozenset(
@@ -324,13 +325,16 @@ class _Unvalidated:
 class _Compiled:
     """What a parameter is checked and placed with."""
 
-    __slots__ = ("check", "formats", "placer", "type_spec")
+    __slots__ = ("check", "formats", "marshalled", "placer", "type_spec")
 
     def __init__(self, check: Check, formats: frozenset[str], type_spec: Any, placer: Any) -> None:
         self.check = check
         self.formats = formats
         self.type_spec = type_spec
         self.placer = placer
+        #: Whether bravado-core marshals a value (not None) to something else: a primitive
+        #: without a format is marshalled to itself (``_no_op_marshaling``).
+        self.marshalled = bool(formats) or type_spec.get("type") == "array"
 
 
 _lock = threading.Lock()
@@ -353,6 +357,10 @@ def _compile_param(param: Any) -> _Compiled | None:
         placer = copy.copy(param)
         placer.swagger_spec = view
         placer.op = weakref.proxy(param.op)  # the cache must not keep the param (op.params) alive
+        # Placing reads the type and collectionFormat; without format and items,
+        # marshal_param's marshalling of the marshalled value is the identity.
+        placed = {k: v for k, v in type_spec.items() if k not in ("format", "items")}
+        placer.param_spec = {**param.param_spec, "schema": placed} if param.location == "body" else placed
     except Exception:  # _Unsupported, or a schema bravado will complain about itself
         return None
     return _Compiled(_guarded(check), frozenset(formats), type_spec, placer)
@@ -389,7 +397,8 @@ def _marshal(param: Any, value: Any, request: dict[str, Any]) -> None:
     ):
         marshal_param(param, value, request)
         return
-    value = marshal_schema_object(spec, compiled.type_spec, value)
+    if compiled.marshalled:
+        value = marshal_schema_object(spec, compiled.type_spec, value)
     if not compiled.check(value):
         # Raises what bravado raises for it (looked up as marshal_param finds it).
         _bravado_param.validate_schema_object(spec, compiled.type_spec, value)
