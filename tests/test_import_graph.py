@@ -11,8 +11,11 @@ Not a timing: each check runs in a fresh interpreter and reads ``sys.modules``.
   (and swagger_spec_validator). bravado's modules take names from jsonschema
   when they are imported, but jsonschema waits until it is used
   (:mod:`esi._deferred_imports`: ``sys.modules`` has a stand-in, which these
-  checks do not count as imported); building bravado-core's ``Spec`` and
-  request validation (``validate_requests``) use it. Its optional format
+  checks do not count as imported). Building bravado-core's ``Spec`` of an
+  operation uses it, once per machine: the operation is kept beside the spec
+  cache file and read back by later processes (:mod:`esi.lazy_spec`) without
+  jsonschema's resolver and format checker; a valid argument is checked without
+  it (:mod:`esi.request_params`), an invalid one by bravado with jsonschema. Its optional format
   libraries wait too, and so do the libraries
   bravado imports but uses only for YAML specs, naive date-times sent, date-times
   not in ESI's shape and msgpack bodies: PyYAML, pytz, dateutil's parser, msgpack
@@ -133,8 +136,9 @@ def test_django_start_up_with_esi_imports_no_jwt_cryptography_pydantic_nor_brava
 def test_a_public_call_of_a_client_from_the_bundled_snapshot_imports_no_jwt_cryptography_pydantic(
     tmp_path: Path,
 ) -> None:
-    # Twice: the first process builds the spec (empty cache), the second unpickles it.
-    for _ in range(2):
+    # Three times: the first process builds the spec (empty cache) and its operation with jsonschema;
+    # the next ones read both back, and the call validates its parameters without jsonschema.
+    for run in range(3):
         found = _run(_CALL, tmp_path)
         assert found["players"] == 12345
         assert found["after_setup"] == []
@@ -142,7 +146,10 @@ def test_a_public_call_of_a_client_from_the_bundled_snapshot_imports_no_jwt_cryp
         assert isinstance(after_call, list)
         assert not set(after_call) & set(NEVER + FORMAT_LIBRARIES), after_call
         # What bravado truly needs (see the module docstring), and nothing of the SSO.
-        assert set(after_call) == {"bravado", "bravado_core", "jsonschema", "swagger_spec_validator"}
+        needed = {"bravado", "bravado_core", "swagger_spec_validator"} | (
+            {"jsonschema"} if run == 0 else set()
+        )
+        assert set(after_call) == needed, run
         assert found["esi_at_setup"] == []
         # A real snapshot: nothing downloaded, derived or kept (the prelude imported esi.checks).
         assert found["esi_after_call"] == ["esi.checks"]
@@ -157,6 +164,32 @@ def test_a_compatibility_date_client_converts_its_spec_only_when_the_spec_cache_
     assert cold["players"] == warm["players"] == 12345
     assert cold["esi_after_call"] == ["esi.checks", "esi.openapi"]
     assert warm["esi_after_call"] == ["esi.checks"]  # the cache key reads esi/openapi.py, never imports it
+    # Its operation's $refs (#/definitions/...) are followed without jsonschema's resolver.
+    assert "jsonschema" in cold["after_call"] and "jsonschema" not in warm["after_call"]  # type: ignore[operator]
+
+
+def test_the_openapi_faces_call_imports_jsonschema_only_when_its_operation_is_first_built(
+    tmp_path: Path,
+) -> None:
+    line = (
+        'players = EsiClientProvider(app_info_text="test/1").client.Status.get_status().result()["players"]'
+    )
+    face = (
+        "from esi.openapi_clients import ESIClientProvider\n    players = ESIClientProvider("
+        '"2025-12-16", ua_appname="Test", ua_version="1").client.Status.GetStatus().result(use_etag=False).players'
+    )
+    call = _CALL.replace(line, face)
+    assert call != _CALL
+    cold, warm = _run(call, tmp_path), _run(call, tmp_path)
+    assert cold["players"] == warm["players"] == 12345
+    assert "jsonschema" in cold["after_call"]  # type: ignore[operator]
+    assert set(warm["after_call"]) == {
+        "bravado",
+        "bravado_core",
+        "swagger_spec_validator",
+        "pydantic",
+        "pydantic_core",
+    }  # type: ignore[arg-type]
 
 
 def test_a_public_call_of_a_site_without_celery_imports_neither_pyyaml_pytz_msgpack_nor_dateutils_parser(
