@@ -54,6 +54,10 @@ _FORMAT_CHECKER = "format_checker"
 _NAMED = "_lean_named"
 #: What :meth:`LeanSpec._in_own_document` returns for a ``$ref`` it leaves to the resolver.
 _MISSING = object()
+#: Where the targets of the ``$ref``\ s followed are kept, by (scope, ``$ref``): as jsonschema's resolver
+#: keeps them (its ``urljoin`` and remote caches), for bravado-core's model discovery follows each often.
+_TARGETS = "_lean_targets"
+_UNKNOWN = object()
 
 
 @lru_cache(maxsize=1)
@@ -106,6 +110,7 @@ class LeanSpec(Spec):  # type: ignore[misc]
         state: dict[str, Any] = super().__getstate__()
         state.pop(_FORMAT_CHECKER, None)
         state.pop(_NAMED, None)
+        state.pop(_TARGETS, None)
         return state
 
     def _force_deref(self, ref_dict: Any) -> Any:
@@ -141,6 +146,16 @@ class LeanSpec(Spec):  # type: ignore[misc]
             scope = self.resolver.resolution_scope
         else:
             scope = origin
+        targets = self.__dict__.get(_TARGETS)
+        if targets is None:
+            targets = self.__dict__[_TARGETS] = {}
+        target = targets.get((scope, ref), _UNKNOWN)
+        if target is _UNKNOWN:
+            target = targets[(scope, ref)] = self._follow(scope, ref, origin)
+        return target
+
+    def _follow(self, scope: str, ref: str, origin: str) -> Any:
+        """Follow ``ref`` from ``scope`` in the spec's own document, or return ``_MISSING``."""
         url, fragment = urldefrag(urljoin(scope, ref))
         if url != origin or urldefrag(origin)[0] != origin:
             return _MISSING
@@ -199,6 +214,7 @@ class LeanSpec(Spec):  # type: ignore[misc]
 
     def _validate_spec(self) -> None:
         super()._validate_spec()  # with validate_swagger_spec, this replaces self.resolver
+        self.__dict__.pop(_TARGETS, None)  # followed with the resolver it replaced
         store = self.resolver.store
         for uri, document in preloaded_metaschemas().items():
             if store.get(uri) is document:

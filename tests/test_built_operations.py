@@ -311,3 +311,24 @@ def test_a_document_with_ids_or_anchors_leaves_the_ref_to_the_resolver(extra: di
     ours = lean.deref(ref_dict)
     assert "resolver" in vars(lean)
     assert ours is Spec._force_deref(lean, ref_dict)
+
+
+def test_each_ref_is_followed_once_per_scope_as_the_resolver_caches_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    lean = pickle.loads(pickle.dumps(build_spec(copy.deepcopy(SPEC), origin_url=ORIGIN, config=CONFIG)))
+    followed: list[tuple[str, str]] = []
+    follow = LeanSpec._follow
+    monkeypatch.setattr(
+        LeanSpec,
+        "_follow",
+        lambda self, scope, ref, origin: followed.append((scope, ref)) or follow(self, scope, ref, origin),
+    )
+    first = lean.deref({"$ref": "#/definitions/thing"})
+    assert lean.deref({"$ref": "#/definitions/thing", "x-scope": [ORIGIN]}) is first
+    with pytest.raises(Exception, match="Unresolvable JSON pointer"):
+        lean.deref({"$ref": "#/definitions/missing"})
+    with pytest.raises(Exception, match="Unresolvable JSON pointer"):
+        lean.deref({"$ref": "#/definitions/missing"})
+    assert followed == [(ORIGIN, "#/definitions/thing"), (ORIGIN, "#/definitions/missing")]
+    assert "_lean_targets" not in pickle.loads(pickle.dumps(lean)).__dict__
