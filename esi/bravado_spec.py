@@ -43,6 +43,7 @@ from typing import Any
 from urllib.parse import unquote, urldefrag, urljoin
 
 from bravado_core import spec as bravado_core_spec
+from bravado_core.schema import is_ref
 from bravado_core.spec import Spec
 
 __all__ = ["LeanSpec", "build_spec", "preloaded_metaschemas"]
@@ -124,8 +125,8 @@ class LeanSpec(Spec):  # type: ignore[misc]
         anchor for, a fragment that does not resolve included, goes to
         bravado-core's resolver and raises what it raises.
         """
-        if ref_dict is None or not isinstance(ref_dict, Mapping) or "$ref" not in ref_dict:
-            return super()._force_deref(ref_dict)
+        if ref_dict is None or not is_ref(ref_dict):
+            return ref_dict  # as bravado-core's: most of what its model discovery derefs is no $ref
         target = self._in_own_document(ref_dict)
         return super()._force_deref(ref_dict) if target is _MISSING else target
 
