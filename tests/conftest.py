@@ -92,6 +92,17 @@ def _module_leaves_nothing_behind() -> Iterator[None]:
     assert after == before, "the module left django-esi's settings changed"
 
 
+@pytest.fixture
+def disk_cache(settings: Any, tmp_path: Path) -> Iterator[Path]:
+    """Point ``ESI_SPEC_CACHE_DIR`` at an empty directory; return it. Built specs are forgotten before and after."""
+    from esi import spec as esi_spec
+
+    settings.ESI_SPEC_CACHE_DIR = str(tmp_path / "cache")
+    esi_spec.clear_memory_cache()
+    yield tmp_path / "cache"
+    esi_spec.clear_memory_cache()
+
+
 @pytest.fixture(scope="session")
 def shared_specs() -> Path:
     """Return ``../shared/esi-specs``: real ESI specs used as test data."""

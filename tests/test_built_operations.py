@@ -21,22 +21,7 @@ from esi import spec as esi_spec
 from esi.bravado_spec import LeanSpec, build_spec
 from esi.lazy_spec import fragment_of
 from esi.spec import SpecRequest, get_spec
-
-ORIGIN = "https://esi.evetech.net/swagger.json"
-CONFIG = {
-    "use_models": False,
-    "validate_swagger_spec": False,
-    "validate_requests": True,
-    "validate_responses": False,
-}
-
-
-@pytest.fixture
-def disk_cache(settings: Any, tmp_path: Path) -> Any:
-    settings.ESI_SPEC_CACHE_DIR = str(tmp_path / "cache")
-    esi_spec.clear_memory_cache()
-    yield tmp_path / "cache"
-    esi_spec.clear_memory_cache()
+from tests.test_bravado_spec import CONFIG, ORIGIN
 
 
 def _new_process(request: SpecRequest) -> Any:

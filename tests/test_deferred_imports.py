@@ -46,6 +46,22 @@ def _same_as_eager(code: str, *, deferred: tuple[str, ...] = tuple(DEFERRED), fi
     return runs[0]
 
 
+def _same_either_way(code: str, *, before_bravado: bool) -> list[str]:
+    """Return the output lines of ``code``, equal with the stand-ins and without.
+
+    ``before_bravado``: run right after ``import esi``, when the stand-ins are in place but no
+    importer has asked them yet (against a plain interpreter); else after bravado's chain.
+    """
+    if not before_bravado:
+        return _same_as_eager(code)
+    runs = [
+        _python(f"import sys, esi\n{textwrap.dedent(code)}").stdout,
+        _python(f"import sys\n{textwrap.dedent(code)}").stdout,
+    ]
+    assert runs[0] == runs[1]
+    return runs[0].splitlines()
+
+
 def test_each_library_is_deferred_and_each_importer_asks_for_exactly_the_names_answered_early() -> None:
     # Who asks what while bravado's chain is imported, read as the stand-ins answer; then what
     # jsonschema._format (imported with jsonschema) asks of the format libraries.
@@ -157,16 +173,7 @@ def test_a_submodule_imported_before_its_package_is_its_packages(first: str, bef
           msgpack.UnpackValueError is msgpack.exceptions.UnpackValueError)
     print(m["yaml.constructor"].__spec__.name, type(m["yaml.constructor"].__spec__.loader).__name__)
     """
-    if before_bravado:
-        # Before the importers: the stand-ins are in place (esi) but nothing has asked them yet.
-        runs = [
-            _python(f"import sys, esi\n{textwrap.dedent(code)}").stdout,
-            _python(f"import sys\n{textwrap.dedent(code)}").stdout,
-        ]
-        assert runs[0] == runs[1]
-        lines = runs[0].splitlines()
-    else:
-        lines = _same_as_eager(code)
+    lines = _same_either_way(code, before_bravado=before_bravado)
     assert lines == [
         "[True, True, True, True, True, True, True]",
         "True True True {'a': 1}",

@@ -12,7 +12,7 @@ import textwrap
 
 import pytest
 
-from tests.test_deferred_imports import _same_as_eager
+from tests.test_deferred_imports import _same_as_eager, _same_either_way
 from tests.test_import_graph import _python
 
 #: What comes with jsonschema (each real, never a stand-in).
@@ -210,16 +210,7 @@ def test_a_submodule_imported_first_is_its_packages_and_each_module_runs_once(
     except jsonschema.ValidationError as error:
         print(error.message)
     """
-    if before_bravado:
-        # Before the importers: the stand-ins are in place (esi) but nothing has asked them yet.
-        runs = [
-            _python(f"import sys, esi\n{textwrap.dedent(code)}").stdout,
-            _python(f"import sys\n{textwrap.dedent(code)}").stdout,
-        ]
-        assert runs[0] == runs[1]
-        lines = runs[0].splitlines()
-    else:
-        lines = _same_as_eager(code)
+    lines = _same_either_way(code, before_bravado=before_bravado)
     assert lines == [
         "['module', 'module', 'module']",
         "True True True True True True True True",

@@ -17,14 +17,6 @@ from esi.lazy_spec import LazySpec, fragment_of
 from esi.spec import SpecRequest, get_spec
 
 
-@pytest.fixture
-def disk_cache(settings: Any, tmp_path: Path) -> Any:
-    settings.ESI_SPEC_CACHE_DIR = str(tmp_path / "cache")
-    esi_spec.clear_memory_cache()
-    yield tmp_path / "cache"
-    esi_spec.clear_memory_cache()
-
-
 def _warm(request: SpecRequest) -> tuple[Any, Any]:
     """Return (the spec built now, the same read back from the cache as a new process would)."""
     built = get_spec(request)

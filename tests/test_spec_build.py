@@ -28,14 +28,6 @@ def count_builds(monkeypatch):
     return calls
 
 
-@pytest.fixture
-def disk_cache(settings, tmp_path):
-    settings.ESI_SPEC_CACHE_DIR = str(tmp_path / "cache")
-    esi_spec.clear_memory_cache()
-    yield tmp_path / "cache"
-    esi_spec.clear_memory_cache()
-
-
 def test_second_build_in_a_process_is_from_memory(disk_cache, count_builds):
     first = get_spec(SpecRequest())
     assert get_spec(SpecRequest()) is first
