@@ -35,9 +35,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import mmap
-import os
 import pickle
-import tempfile
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -285,16 +283,12 @@ class LazySpec:
         path = self._built_path(key)
         if path is None:
             return
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".op-", suffix=".tmp")
-            try:
-                with os.fdopen(fd, "wb") as f:
-                    pickle.dump(spec, f, protocol=pickle.HIGHEST_PROTOCOL)
-                os.replace(tmp, path)  # atomic: a concurrent reader sees no file or a whole one
-            except BaseException:
-                os.unlink(tmp)
-                raise
+        from spec_snapshots._atomic import write_atomically
+
+        try:  # a concurrent reader sees no file or a whole one
+            write_atomically(
+                path, lambda f: pickle.dump(spec, f, protocol=pickle.HIGHEST_PROTOCOL), prefix=".op-"
+            )
         except OSError:
             logger.warning("cannot keep the built operation %s in %s", key, path, exc_info=True)
 

@@ -33,14 +33,12 @@ import copy
 import hashlib
 import json
 import logging
-import os
 import pickle
-import tempfile
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from esi.app_settings import app_settings
 from esi.errors import SpecError
@@ -506,14 +504,15 @@ def _built_operations_dir(path: Path) -> Path:
 
 def _write_disk(path: Path, prepared: PreparedSpec) -> bool:
     """Write the cache file ``path`` (atomically); return False when it cannot be written."""
+    from spec_snapshots._atomic import write_atomically
+
+    def write(f: BinaryIO) -> None:
+        with prepared.spec.without_region():
+            pickle.dump(prepared, f, protocol=pickle.HIGHEST_PROTOCOL)
+        prepared.spec.write_region(f)
+
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".spec-", suffix=".tmp")
-        with os.fdopen(fd, "wb") as f:
-            with prepared.spec.without_region():
-                pickle.dump(prepared, f, protocol=pickle.HIGHEST_PROTOCOL)
-            prepared.spec.write_region(f)
-        os.replace(tmp, path)  # atomic: concurrent readers see the old file or the new one
+        write_atomically(path, write, prefix=".spec-")  # concurrent readers see the old file or the new one
     except OSError:
         logger.warning("cannot write the spec cache file %s", path, exc_info=True)
         return False

@@ -6,27 +6,14 @@ import gzip
 import hashlib
 import json
 import os
-import tempfile
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from . import MANIFEST_NAME, Snapshot, SnapshotError, _from_entry, describe_spec, manifest, path_inside
+from ._atomic import write_atomically
 
 __all__ = ["import_spec", "validate_spec", "write_snapshot"]
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
 
 
 def write_snapshot(
@@ -64,7 +51,8 @@ def write_snapshot(
     rel = Path(f"{key}.json.gz")
     # describe_spec checked each part against a strict pattern; this holds even if one slips.
     target = path_inside(directory, rel)
-    _atomic_write(target, gzip.compress(raw, compresslevel=9, mtime=0))
+    data = gzip.compress(raw, compresslevel=9, mtime=0)
+    write_atomically(target, lambda f: f.write(data), mode=0o644)
     entry = {
         "key": key,
         "format": meta["format"],
@@ -80,7 +68,8 @@ def write_snapshot(
     doc.setdefault("snapshots", [])
     doc["snapshots"] = [e for e in doc["snapshots"] if e["key"] != key] + [entry]
     doc["snapshots"].sort(key=lambda e: e["key"])
-    _atomic_write(directory / MANIFEST_NAME, (json.dumps(doc, indent=2, sort_keys=True) + "\n").encode())
+    text = (json.dumps(doc, indent=2, sort_keys=True) + "\n").encode()
+    write_atomically(directory / MANIFEST_NAME, lambda f: f.write(text), mode=0o644)
     return _from_entry(entry, directory.resolve())
 
 
