@@ -23,15 +23,14 @@ release computed them, from the settings they were derived from.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings as django_settings
 
 
-@dataclass(frozen=True)
-class Setting:
-    """One setting: its name, default and what it does."""
+# Not a dataclass: one compiles its methods with exec in every process that imports it (issue 13).
+class Setting(NamedTuple):
+    """One setting: its name, default and what it does (an immutable named tuple)."""
 
     name: str
     default: Any

@@ -33,7 +33,6 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
 
@@ -198,18 +197,40 @@ class TokenAuthenticator(Authenticator):
         return "TokenAuthenticator()"  # never the token
 
 
-@dataclass
+# Not a dataclass: one compiles its methods with exec in every process that imports it (issue 13).
 class ClientContext:
     """What every call of one client shares: spec, HTTP client and defaults."""
 
-    prepared: PreparedSpec
-    http_client: Any
-    datasource: str | None = None
-    compatibility_date: str | None = None
-    #: Base URL of ESI; None reads ``ESI_API_URL`` on each call.
-    api_url: str | None = None
-    #: Raise limits held back as bravado's HTTP 420 / 429 too (the bravado-era face: esi.bravado_errors).
-    bravado_limit_errors: bool = False
+    __slots__ = (
+        "prepared",
+        "http_client",
+        "datasource",
+        "compatibility_date",
+        "api_url",
+        "bravado_limit_errors",
+    )
+
+    def __init__(
+        self,
+        prepared: PreparedSpec,
+        http_client: Any,
+        datasource: str | None = None,
+        compatibility_date: str | None = None,
+        api_url: str | None = None,
+        bravado_limit_errors: bool = False,
+    ) -> None:
+        self.prepared = prepared
+        self.http_client = http_client
+        self.datasource = datasource
+        self.compatibility_date = compatibility_date
+        #: Base URL of ESI; None reads ``ESI_API_URL`` on each call.
+        self.api_url = api_url
+        #: Raise limits held back as bravado's HTTP 420 / 429 too (the bravado-era face: esi.bravado_errors).
+        self.bravado_limit_errors = bravado_limit_errors
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)
+        return f"ClientContext({fields})"
 
     def base_url(self) -> str:
         """Return ESI's base URL, without the trailing slash."""

@@ -24,9 +24,8 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from queue import SimpleQueue
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from esi.app_settings import app_settings
 from esi.errors import IncompleteResponseError
@@ -43,9 +42,9 @@ Page = TypeVar("Page")
 _DATE_RESOLUTION = 1.0
 
 
-@dataclass(frozen=True)
-class Generation:
-    """The generation headers of one page."""
+# Not a dataclass: one compiles its methods with exec in every process that imports it (issue 13).
+class Generation(NamedTuple):
+    """The generation headers of one page (an immutable named tuple)."""
 
     last_modified: str | None
     expires: str | None

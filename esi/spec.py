@@ -36,9 +36,8 @@ import logging
 import pickle
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NamedTuple
 
 from esi.app_settings import app_settings
 from esi.errors import SpecError
@@ -60,15 +59,16 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 #: Bump when the shape of what is pickled, or how specs are merged, changes.
-CACHE_FORMAT = 2
+#: (3: a :class:`PreparedSpec` pickles its slots, no longer a dataclass's ``__dict__``.)
+CACHE_FORMAT = 3
 
 _HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 _REF_SECTIONS = ("parameters", "definitions", "responses")
 
 
-@dataclass(frozen=True)
-class SpecRequest:
-    """What a client asks for; the in-process cache key of its built spec."""
+# Not dataclasses: one compiles its methods with exec in every process that imports it (issue 13).
+class SpecRequest(NamedTuple):
+    """What a client asks for; the in-process cache key of its built spec (an immutable named tuple)."""
 
     version: str = "latest"
     resource_versions: tuple[tuple[str, str], ...] = ()
@@ -85,16 +85,44 @@ class SpecRequest:
         return self.version
 
 
-@dataclass
 class PreparedSpec:
-    """A built bravado Spec with what the client needs to describe it."""
+    """A built bravado Spec with what the client needs to describe it.
 
-    spec: Any
-    label: str
-    resource_versions: dict[str, str] = field(default_factory=dict)
-    aliases: dict[str, dict[str, str]] = field(default_factory=dict)
-    compatibility_date: str | None = None
-    sources: tuple[str, ...] = ()
+    Pickled into the spec cache (its slots: see :data:`CACHE_FORMAT`). Two compare
+    equal when their attributes do.
+    """
+
+    __slots__ = ("spec", "label", "resource_versions", "aliases", "compatibility_date", "sources")
+
+    def __init__(
+        self,
+        spec: Any,
+        label: str,
+        resource_versions: dict[str, str] | None = None,
+        aliases: dict[str, dict[str, str]] | None = None,
+        compatibility_date: str | None = None,
+        sources: tuple[str, ...] = (),
+    ) -> None:
+        self.spec = spec
+        self.label = label
+        self.resource_versions: dict[str, str] = {} if resource_versions is None else resource_versions
+        self.aliases: dict[str, dict[str, str]] = {} if aliases is None else aliases
+        self.compatibility_date = compatibility_date
+        self.sources = sources
+
+    def _fields(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in self.__slots__)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, PreparedSpec) or other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value
+
+    def __repr__(self) -> str:
+        # The spec and the resource versions are long: the label and the date tell which one it is.
+        return f"PreparedSpec(label={self.label!r}, compatibility_date={self.compatibility_date!r})"
 
     def version_of(self, resource: str) -> str:
         """Return the route (or label) a resource of this spec comes from."""
@@ -314,8 +342,7 @@ def _converter_identity() -> str:
     return hashlib.sha256(Path(found.origin).read_bytes()).hexdigest()[:16]
 
 
-@dataclass
-class _Plan:
+class _Plan(NamedTuple):
     """Everything a build needs, and the key that names its result."""
 
     key: str

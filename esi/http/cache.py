@@ -15,10 +15,9 @@ of it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
@@ -104,9 +103,9 @@ def _seconds(value: Any) -> float:
     return float(text) if text.isdigit() else 0.0
 
 
-@dataclass(frozen=True)
-class CachedResponse:
-    """A stored response: body, headers and when it stops being fresh."""
+# Not a dataclass: one compiles its methods with exec in every process that imports it (issue 13).
+class CachedResponse(NamedTuple):
+    """A stored response: body, headers and when it stops being fresh (an immutable named tuple)."""
 
     url: str
     headers: dict[str, str]

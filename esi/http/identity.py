@@ -20,8 +20,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 __all__ = ["PUBLIC", "Caller", "identify", "redact_url", "request_character", "url_has_secret"]
@@ -32,9 +31,9 @@ PUBLIC = "public"
 _SECRET_QUERY_PARAMS = frozenset({"token", "access_token"})
 
 
-@dataclass(frozen=True)
-class Caller:
-    """Who a request is made for."""
+# Not a dataclass: one compiles its methods with exec in every process that imports it (issue 13).
+class Caller(NamedTuple):
+    """Who a request is made for (an immutable named tuple)."""
 
     #: The key of its cached responses: ``"public"``, ``"token:<sha256>"``, or None (not cacheable).
     cache_identity: str | None

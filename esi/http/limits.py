@@ -28,7 +28,7 @@ import logging
 import re
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from esi.app_settings import app_settings
@@ -155,9 +155,9 @@ class ErrorLimitGuard:
         _cache_set(self.alias, self._key(host), {"remain": remain, "reset_at": reset_at}, reset + 1)
 
 
-@dataclass(frozen=True)
-class RateLimitState:
-    """What ESI last said about one rate-limit budget."""
+# Not a dataclass: one compiles its methods with exec in every process that imports it (issue 13).
+class RateLimitState(NamedTuple):
+    """What ESI last said about one rate-limit budget (an immutable named tuple)."""
 
     group: str
     character: str
@@ -247,5 +247,5 @@ class RateLimitGuard:
         used = _int_header(headers, "X-Ratelimit-Used")
         state = RateLimitState(group, character, remaining, used, tokens, window, blocked_until)
         timeout = max(window or 0.0, (blocked_until or now) - now, 1.0)
-        _cache_set(self.alias, self._key(urlsplit(url).netloc, group, character), state.__dict__, timeout)
+        _cache_set(self.alias, self._key(urlsplit(url).netloc, group, character), state._asdict(), timeout)
         return group

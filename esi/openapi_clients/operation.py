@@ -36,9 +36,8 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from esi.app_settings import app_settings
 from esi.exceptions import (
@@ -55,15 +54,27 @@ __all__ = ["ETAG_EXPIRY", "EsiOperation", "FaceContext"]
 ETAG_EXPIRY = 7 * 24 * 3600
 
 
-@dataclass
+# Not dataclasses: one compiles its methods with exec in every process that imports it (issue 13).
 class FaceContext:
     """What every operation of one OpenAPI-era client shares."""
 
-    engine: Any  # esi.operations.EsiClient
-    app_name: str
-    token: Any = None
-    cache_alias: str = "default"
-    builder: Any = field(default=None, repr=False)
+    __slots__ = ("engine", "app_name", "token", "cache_alias", "builder")
+
+    def __init__(
+        self, engine: Any, app_name: str, token: Any = None, cache_alias: str = "default", builder: Any = None
+    ) -> None:
+        self.engine = engine  # esi.operations.EsiClient
+        self.app_name = app_name
+        self.token = token
+        self.cache_alias = cache_alias
+        self.builder = builder
+
+    def __repr__(self) -> str:
+        # As the dataclass it was: every field but the builder (the pydantic models of the spec).
+        return (
+            f"FaceContext(engine={self.engine!r}, app_name={self.app_name!r}, "
+            f"token={self.token!r}, cache_alias={self.cache_alias!r})"
+        )
 
     def _generation_key(self) -> str:
         from esi.http.store import hashed_key
@@ -96,8 +107,7 @@ class FaceContext:
         return self.builder
 
 
-@dataclass
-class _Call:
+class _Call(NamedTuple):
     params: dict[str, Any]
     bearer: str | None
     key_params: tuple[tuple[str, str], ...]

@@ -66,7 +66,6 @@ from __future__ import annotations
 import threading
 import weakref
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from bravado.http_future import raise_on_expected, raise_on_unexpected
@@ -137,14 +136,33 @@ def unmarshal_response(incoming_response: Any, operation: Any) -> Any:
     return incoming_response.text
 
 
-@dataclass(frozen=True, eq=False)
+# Not a dataclass: one compiles its methods with exec in every process that imports it (issue 13).
+# Not a named tuple either: it is a page's data, where a tuple would pass for data.
 class JSONBody:
-    """A 2xx JSON body handed over as it came: its bytes, neither decoded nor converted."""
+    """A 2xx JSON body handed over as it came: its bytes, neither decoded nor converted.
+
+    Immutable; two bodies are equal only when they are the same object.
+    """
+
+    __slots__ = ("content", "convert")
 
     #: The body, UTF-8 JSON (not checked yet: a malformed body is found by whoever reads it).
     content: bytes
     #: Return the body decoded and converted, as :func:`unmarshal_response` does (and raise what it raises).
     convert: Callable[[], Any]
+
+    def __init__(self, content: bytes, convert: Callable[[], Any]) -> None:
+        object.__setattr__(self, "content", content)
+        object.__setattr__(self, "convert", convert)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"cannot assign to field {name!r}: a JSONBody is immutable")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"cannot delete field {name!r}: a JSONBody is immutable")
+
+    def __repr__(self) -> str:
+        return f"JSONBody(content={self.content!r}, convert={self.convert!r})"
 
 
 _UTF8 = ("utf-8", "utf8")
