@@ -35,3 +35,14 @@ nitpicky = False
 exclude_patterns = ["_build"]
 html_theme = "alabaster"
 html_static_path: list[str] = []
+
+
+def _drop_field_aliases(app, what, name, obj, options, lines):  # type: ignore[no-untyped-def]
+    """Drop "Alias for field number N", the docstring of every named tuple's field: its type says more."""
+    if what == "attribute" and len(lines) == 1 and lines[0].startswith("Alias for field number"):
+        lines.clear()
+
+
+def setup(app):  # type: ignore[no-untyped-def]
+    """Connect the docstring hooks."""
+    app.connect("autodoc-process-docstring", _drop_field_aliases)
