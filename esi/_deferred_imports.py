@@ -110,6 +110,7 @@ import sys
 import threading
 import time
 import types
+from collections.abc import Callable
 from typing import Any
 
 __all__ = ["DEFERRED", "RAISED", "REQUIRES", "VALUES", "defer_libraries"]
@@ -140,6 +141,24 @@ DEFERRED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "uri_template": (_JSONSCHEMA, ()),
     "isoduration": (_JSONSCHEMA, ("DurationParsingException",)),
     "webcolors": (_JSONSCHEMA, ()),
+    # bravado-core validates a spec with them only when it builds one (validate_swagger_spec); they import
+    # typing_extensions and importlib_resources. The package's own modules import both submodules.
+    "swagger_spec_validator": (("bravado_core.spec",), ("validator20",)),
+    "swagger_spec_validator.ref_validators": (
+        (
+            "bravado_core.model",
+            "bravado_core.spec",
+            "bravado_core.spec_flattening",
+            "bravado_core.swagger20_validator",
+        ),
+        ("attach_scope", "in_scope"),
+    ),
+    "swagger_spec_validator.validator20": (("bravado_core.spec",), ()),
+    # Nobody takes names from these two; they import from their package while it is imported, so they wait
+    # with it: a thread importing one while another imports the package waits for the package instead
+    # of importing the module at once (each would wait for the other's import lock).
+    "swagger_spec_validator.util": ((), ()),
+    "swagger_spec_validator.validator12": ((), ()),
     "yaml": (_YAML, ("CSafeLoader",)),
     "dateutil.parser": (("bravado_core.formatter", "esi.unmarshal.dates"), ("isoparse",)),
     "pytz": (("bravado_core.formatter",), ()),
@@ -305,6 +324,10 @@ def _load(name: str, stand_in: _StandIn) -> types.ModuleType:
             if key.startswith(prefix) and "." not in key[len(prefix) :] and value is not None:
                 if not isinstance(value, _StandIn):
                     setattr(real, key[len(prefix) :], value)
+        created = real
+        hook = _submodule_hook(name, real)
+        if hook is not None:
+            vars(real)["__getattr__"] = hook
         spec._initializing = True  # type: ignore[attr-defined]  # (another thread's import waits for it)
         try:
             sys.modules[name] = real
@@ -314,6 +337,9 @@ def _load(name: str, stand_in: _StandIn) -> types.ModuleType:
                 if sys.modules.get(name) is real:
                     sys.modules[name] = stand_in
                 raise
+            finally:
+                if hook is not None and vars(created).get("__getattr__") is hook:
+                    del vars(created)["__getattr__"]
             real = sys.modules.pop(name)
             sys.modules[name] = real
             parent, _, child = name.rpartition(".")
@@ -325,6 +351,33 @@ def _load(name: str, stand_in: _StandIn) -> types.ModuleType:
         finally:
             spec._initializing = False  # type: ignore[attr-defined]
     return real
+
+
+def _submodule_hook(package: str, real: types.ModuleType) -> Callable[[str], Any] | None:
+    """A module ``__getattr__`` for the real package while it runs, if it has deferred submodules, else None.
+
+    ``from swagger_spec_validator import validator20`` in the package's own ``util`` asks the package for
+    the submodule first (``hasattr``), and imports it when it has none: a deferred one is found in
+    ``sys.modules`` as its stand-in, which the package's module would then hold. Asked here instead, it
+    is imported for real then, in the order of an import without the stand-ins, and bound to the package.
+    """
+    prefix = package + "."
+    if not any(name.startswith(prefix) for name in _stand_ins):
+        return None
+
+    def __getattr__(name: str) -> Any:
+        submodule = prefix + name
+        if submodule in _stand_ins and isinstance(sys.modules.get(submodule), _StandIn):
+            return _real_module(submodule)
+        # What the import system says of a module without a __getattr__.
+        if getattr(vars(real).get("__spec__"), "_initializing", False):
+            raise AttributeError(
+                f"partially initialized module {package!r} has no attribute {name!r} "
+                "(most likely due to a circular import)"
+            )
+        raise AttributeError(f"module {package!r} has no attribute {name!r}")
+
+    return __getattr__
 
 
 def _is_answer(value: Any) -> bool:

@@ -64,7 +64,10 @@ def _same_either_way(code: str, *, before_bravado: bool) -> list[str]:
 
 def test_each_library_is_deferred_and_each_importer_asks_for_exactly_the_names_answered_early() -> None:
     # Who asks what while bravado's chain is imported, read as the stand-ins answer; then what
-    # jsonschema._format (imported with jsonschema) asks of the format libraries.
+    # swagger_spec_validator's modules (imported with it) ask of jsonschema and yaml, and what
+    # jsonschema._format (imported with jsonschema) asks of the format libraries. A second process:
+    # bravado_core.swagger20_validator, imported when a value is validated (jsonschema imported, not
+    # swagger_spec_validator), asks for in_scope.
     code = """
     import json, sys, types, esi, esi._deferred_imports as d
     asked = set()
@@ -92,22 +95,51 @@ def test_each_library_is_deferred_and_each_importer_asks_for_exactly_the_names_a
                     for value in vars(sys.modules[importer]).values()
                 )
         return found
-    found = held(set(sys.modules) - {"jsonschema._format"})
-    import jsonschema
-    jsonschema.FormatChecker
-    found |= held({"jsonschema._format"})
-    real_after = sorted(m for m in d.DEFERRED if not isinstance(sys.modules[m], d._StandIn))
-    print(json.dumps({"real": real, "asked": sorted(asked), "held": found, "real_after": real_after}))
+    def validator():
+        return {m for m in sys.modules if m.partition(".")[0] == "swagger_spec_validator"}
+    def real_now():
+        return sorted(m for m in d.DEFERRED if not isinstance(sys.modules[m], d._StandIn))
+    if LATER:
+        import jsonschema
+        from bravado_core.validate import get_validator_type
+        get_validator_type(None)
+        found = held({"bravado_core.swagger20_validator"})
+        real_validator = real_after = real_now()
+    else:
+        found = held(set(sys.modules) - {"jsonschema._format", "bravado_core.swagger20_validator"} - validator())
+        import swagger_spec_validator
+        swagger_spec_validator.SwaggerValidationError
+        real_validator = real_now()
+        found |= held(validator())
+        import jsonschema
+        jsonschema.FormatChecker
+        found |= held({"jsonschema._format"})
+        real_after = real_now()
+    print(json.dumps({"real": real, "asked": sorted(asked), "held": found, "real_validator": real_validator,
+                      "real_after": real_after}))
     """
-    found = json.loads(_python(textwrap.dedent(code)).stdout)
-    assert found["real"] == []
-    assert found["real_after"] == ["jsonschema", "jsonschema.validators"]
+    first, later = (
+        json.loads(_python(textwrap.dedent(code.replace("LATER", str(later)))).stdout)
+        for later in (False, True)
+    )
+    assert first["real"] == later["real"] == []
+    validator = [
+        "swagger_spec_validator",
+        *(f"swagger_spec_validator.{m}" for m in ("ref_validators", "util", "validator12", "validator20")),
+    ]
+    assert first["real_validator"] == validator
+    assert first["real_after"] == ["jsonschema", "jsonschema.validators", *validator]
+    assert later["real_after"] == ["bravado_core.swagger20_validator", "jsonschema", "jsonschema.validators"]
+    found = {
+        "held": first["held"] | later["held"],
+        "asked": sorted(set(map(tuple, first["asked"] + later["asked"]))),
+    }
     assert sorted(found["held"]) == sorted(
         f"{i} {m}" for m, (importers, _) in DEFERRED.items() for i in importers
     )
-    assert all(found["held"].values()), found["held"]
+    assert all(found["held"].values()), sorted(k for k, v in found["held"].items() if not v)
     expected = sorted(
-        [m, n, importer]
+        (m, n, importer)
         for m, (importers, names) in DEFERRED.items()
         for n in names
         for importer in importers

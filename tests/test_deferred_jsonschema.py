@@ -232,16 +232,23 @@ warnings.showwarning = record
 """
 
 
+@pytest.mark.parametrize("validator_first", [False, True])
 @pytest.mark.parametrize("module_filters", [False, True])
-def test_jsonschemas_refresolver_deprecations_are_the_importers_as_before(module_filters: bool) -> None:
-    # With the stand-ins they come when jsonschema is imported, not when bravado is; each with the
-    # importer's file and line, so that the project's filters by module (pyproject.toml) still match.
+def test_jsonschemas_refresolver_deprecations_are_the_importers_as_before(
+    module_filters: bool, validator_first: bool
+) -> None:
+    # With the stand-ins they come when jsonschema is imported, not when bravado is (or, for
+    # swagger_spec_validator's, when it is, if that is later); each with the importer's file and line,
+    # so that the project's filters by module (pyproject.toml) still match.
     filters = 'warnings.filterwarnings("ignore", category=DeprecationWarning, module="bravado_core|swagger_spec_validator")'
-    code = """
+    use_validator = "import swagger_spec_validator; swagger_spec_validator.SwaggerValidationError\n"
+    code = f"""
+    {use_validator if validator_first else ""}
     import jsonschema
     jsonschema.FormatChecker, jsonschema.RefResolver  # and a user's own use: the user's
     from bravado_core.validate import get_validator_type
     get_validator_type(None)
+    {"" if validator_first else use_validator}
     print(sorted(RECORDED))
     """
     lines = _same_as_eager(code, first=RECORD_WARNINGS.format(filters=filters if module_filters else ""))

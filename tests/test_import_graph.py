@@ -7,16 +7,18 @@ Not a timing: each check runs in a fresh interpreter and reads ``sys.modules``.
   token refresh), nor pydantic (the OpenAPI face's first call), nor bravado,
   jsonschema or requests-oauthlib (the first client, the first SSO call).
 * Building a client from the bundled ``latest`` snapshot and making a public
-  call imports neither PyJWT, cryptography nor pydantic. It imports bravado
-  (and swagger_spec_validator). bravado's modules take names from jsonschema
-  when they are imported, but jsonschema waits until it is used
+  call imports neither PyJWT, cryptography nor pydantic. It imports bravado.
+  bravado's modules take names from jsonschema and swagger_spec_validator
+  when they are imported, but both wait until they are used
   (:mod:`esi._deferred_imports`: ``sys.modules`` has a stand-in, which these
   checks do not count as imported). Building bravado-core's ``Spec`` of an
-  operation uses it, once per machine: the operation is kept beside the spec
+  operation uses them, once per machine: the operation is kept beside the spec
   cache file and read back by later processes (:mod:`esi.lazy_spec`) without
   jsonschema's resolver and format checker; a valid argument is checked without
-  it (:mod:`esi.request_params`), an invalid one by bravado with jsonschema. Its optional format
-  libraries wait too, and so do the libraries
+  it (:mod:`esi.request_params`), an invalid one by bravado with jsonschema. So a
+  warm call imports neither swagger_spec_validator nor the typing_extensions and
+  importlib_resources it imports (a compatibility-date client's neither).
+  jsonschema's optional format libraries wait too, and so do the libraries
   bravado imports but uses only for YAML specs, naive date-times sent, date-times
   not in ESI's shape and msgpack bodies: PyYAML, pytz, dateutil's parser, msgpack
   (Celery's kombu imports PyYAML, msgpack and dateutil's parser itself: that check
@@ -40,6 +42,9 @@ REPO = Path(__file__).resolve().parent.parent
 NEVER = ("jwt", "cryptography", "pydantic", "pydantic_core")
 #: Not at Django start-up; the first client imports them.
 CLIENT = ("bravado", "bravado_core", "jsonschema", "swagger_spec_validator", "requests_oauthlib", "oauthlib")
+#: What validates a spec (swagger_spec_validator and what it imports): bravado-core uses it only while it
+#: builds a spec, so a warm client's call imports none of these. (pydantic imports typing_extensions itself.)
+SPEC_VALIDATION = ("swagger_spec_validator", "typing_extensions", "importlib_resources")
 #: jsonschema's optional format libraries: never for ESI's specs.
 FORMAT_LIBRARIES = (
     "rfc3987_syntax.syntax_helpers",
@@ -61,7 +66,7 @@ _PRELUDE = f"""
 import json, os, sys, threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 os.environ["DJANGO_SETTINGS_MODULE"] = "tests.settings"
-WATCHED = {list(NEVER + CLIENT + FORMAT_LIBRARIES)!r}
+WATCHED = {list(dict.fromkeys(NEVER + CLIENT + SPEC_VALIDATION + FORMAT_LIBRARIES))!r}
 import django
 django.setup()
 # What the configured cache backend imports is its own (redis-py imports cryptography):
@@ -146,10 +151,8 @@ def test_a_public_call_of_a_client_from_the_bundled_snapshot_imports_no_jwt_cryp
         assert isinstance(after_call, list)
         assert not set(after_call) & set(NEVER + FORMAT_LIBRARIES), after_call
         # What bravado truly needs (see the module docstring), and nothing of the SSO.
-        needed = {"bravado", "bravado_core", "swagger_spec_validator"} | (
-            {"jsonschema"} if run == 0 else set()
-        )
-        assert set(after_call) == needed, run
+        needed = {"bravado", "bravado_core"} | ({"jsonschema", *SPEC_VALIDATION} if run == 0 else set())
+        assert set(after_call) == needed, (run, after_call)
         assert found["esi_at_setup"] == []
         # A real snapshot: nothing downloaded, derived or kept (the prelude imported esi.checks).
         assert found["esi_after_call"] == ["esi.checks"]
@@ -166,6 +169,9 @@ def test_a_compatibility_date_client_converts_its_spec_only_when_the_spec_cache_
     assert warm["esi_after_call"] == ["esi.checks"]  # the cache key reads esi/openapi.py, never imports it
     # Its operation's $refs (#/definitions/...) are followed without jsonschema's resolver.
     assert "jsonschema" in cold["after_call"] and "jsonschema" not in warm["after_call"]  # type: ignore[operator]
+    # Nor swagger_spec_validator: it serves only while the spec is built.
+    assert set(SPEC_VALIDATION) <= set(cold["after_call"])  # type: ignore[arg-type]
+    assert not set(SPEC_VALIDATION) & set(warm["after_call"]), warm["after_call"]  # type: ignore[arg-type]
 
 
 def test_the_openapi_faces_call_imports_jsonschema_only_when_its_operation_is_first_built(
@@ -186,9 +192,9 @@ def test_the_openapi_faces_call_imports_jsonschema_only_when_its_operation_is_fi
     assert set(warm["after_call"]) == {
         "bravado",
         "bravado_core",
-        "swagger_spec_validator",
         "pydantic",
         "pydantic_core",
+        "typing_extensions",  # pydantic's
     }  # type: ignore[arg-type]
 
 
