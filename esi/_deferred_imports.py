@@ -3,10 +3,12 @@
 bravado imports jsonschema (with referencing, attrs, rpds and
 jsonschema-specifications), which it uses only to validate specs, requests and
 responses; jsonschema's format checkers import optional libraries at import
-time; bravado and bravado-core import PyYAML, pytz, dateutil's parser and
-msgpack, which they use only inside functions. Each of these waits, as a
-stand-in module in ``sys.modules``, until a name of it is used. Behaviour is
-unchanged; only the moment of the import moves.
+time; bravado-core imports swagger-spec-validator (with typing_extensions and
+importlib_resources), which it uses only while it builds a spec; bravado and
+bravado-core import PyYAML, pytz, dateutil's parser and msgpack, which they use
+only inside functions. Each of these waits, as a stand-in module in
+``sys.modules``, until a name of it is used. Behaviour is unchanged; only the
+moment of the import moves.
 
 ======================  ===========  =======================================================
 module                  saves        imported when
@@ -16,6 +18,13 @@ module                  saves        imported when
 validators``            tions        validated, or anyone else uses jsonschema
 ``bravado_core.         (in the      a value is validated (``get_validator_type``: it reads
 swagger20_validator``   above)       ``Draft4Validator.VALIDATORS`` when it is imported)
+``swagger_spec_         17 M         a ``Spec`` is built (it validates the spec with
+validator`` and its     instruc-     ``validate_swagger_spec``; model discovery and
+``ref_validators``,     tions        flattening use ``attach_scope`` and ``in_scope``), a
+``validator20``,        (11 M of     ``$ref`` outside an operation's own fragment is
+``util``,               them         followed, or anyone else uses it (``spec_snapshots``
+``validator12``         typing_ex-   validates a spec it imports)
+                        tensions)
 ``rfc3987_syntax``      ~0.8 s       an ``iri`` is checked (it compiles a Lark grammar)
 ``uri_template``,       a few ms     a ``uri-template`` or ``uri`` is checked
 ``rfc3986_validator``
@@ -30,10 +39,12 @@ swagger20_validator``   above)       ``Draft4Validator.VALIDATORS`` when it is i
 ======================  ===========  =======================================================
 
 (What each adds to ``import bravado.client`` after Django and requests. The
-libraries below jsonschema in CPU time: it costs about 49 ms with them deferred
-instead of 63 ms. jsonschema in callgrind instructions, load-proof: ``import
-django, requests; import esi, bravado.client`` runs 0.60 G with it deferred,
-0.78 G without; ``import esi`` alone, 0.50 G.)
+libraries below swagger-spec-validator in CPU time: it costs about 49 ms with them
+deferred instead of 63 ms. jsonschema and swagger-spec-validator in callgrind
+instructions, load-proof: ``import django, requests; import esi, bravado.client``
+runs 0.60 G with jsonschema deferred, 0.78 G without; ``import esi`` alone, 0.50 G;
+0.579 G with swagger-spec-validator deferred too, 0.596 G without. typing_extensions
+costs 31 M on its own after Django and requests, 11 M after bravado's other imports.)
 
 ESI specs use none of these formats, are JSON, and ESI sends date-times as
 ``2016-09-03T05:12:25Z`` (parsed by :mod:`esi.unmarshal.dates` without dateutil's
@@ -73,10 +84,13 @@ How a stand-in answers (:class:`_StandIn`):
   answers the import system for a submodule that the package imported itself).
   A deferred submodule of a deferred package (``jsonschema.validators``) waits
   for its package, and is imported when the package takes its first name from
-  it, in the order of an import without the stand-ins. A submodule of a package that is not
-  imported when esi is (``bravado_core.swagger20_validator``,
-  ``dateutil.parser``) is deferred when the first of its importers is imported:
-  finding it before would import the package.
+  it, or the submodule itself (``from swagger_spec_validator import validator20``
+  in its ``util``: the real package answers for a deferred submodule while it
+  runs, :func:`_submodule_hook`), in the order of an import without the
+  stand-ins. A submodule of a package that is not imported when esi is
+  (``bravado_core.swagger20_validator``, ``dateutil.parser``) is deferred when
+  the first of its importers is imported: finding it before would import the
+  package.
 * Threads: one thread claims the stand-in and, under the import system's lock
   for the module, puts the real module in its place in ``sys.modules`` and runs
   it, as an import does; the others wait for it on that lock, as for any import.
@@ -84,7 +98,11 @@ How a stand-in answers (:class:`_StandIn`):
   meanwhile does not import it again: as with the import system, it goes on
   with the package partly imported (it waits for the real package to take the
   stand-in's place; submodules it finds already imported are bound to the real
-  package before that runs).
+  package before that runs). A package whose modules import from it while it is
+  imported (swagger-spec-validator's ``util`` and ``validator12``) has those
+  deferred too, with no importers: a thread importing one meanwhile waits for
+  the package, rather than importing it at once and each thread waiting for the
+  other's import lock.
 * Should ``sys.modules`` get the stand-in back (``mock.patch.dict(sys.modules)``
   restores the dict it saw), the next use puts back the modules that the real
   import brought, rather than importing a second copy.
