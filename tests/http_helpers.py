@@ -12,6 +12,25 @@ import jwt
 from requests.adapters import HTTPAdapter
 from urllib3.response import HTTPResponse
 
+#: Python source for a child interpreter: a loopback ESI in its own process that answers every GET with
+#: ``/status/``'s body (``server``; it needs ``json`` and ``threading`` imported). A check of what a process
+#: imports cannot use the fake ESI, which imports its own libraries.
+STATUS_SERVER = """
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+class Handler(BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = json.dumps({"players": 12345, "server_version": "1", "start_time": "2020-05-01T11:00:00Z"}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json; charset=UTF-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *args):
+        pass
+server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+threading.Thread(target=server.serve_forever, daemon=True).start()
+"""
+
 
 def unique_esi_url() -> str:
     """Return a base URL on a host of its own, so no cached state leaks between tests."""

@@ -36,6 +36,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.http_helpers import STATUS_SERVER
+
 REPO = Path(__file__).resolve().parent.parent
 
 #: Never at start-up, nor for a public call of the bravado face.
@@ -88,20 +90,9 @@ after_setup = loaded()
 """
 
 # A loopback ESI in the same process: the fake ESI would import its own libraries.
-_CALL = """
-class Handler(BaseHTTPRequestHandler):
-    def do_GET(self):
-        body = json.dumps({"players": 12345, "server_version": "1", "start_time": "2020-05-01T11:00:00Z"}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json; charset=UTF-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-    def log_message(self, *args):
-        pass
-server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-threading.Thread(target=server.serve_forever, daemon=True).start()
-from django.test import override_settings
+_CALL = (
+    STATUS_SERVER
+    + """from django.test import override_settings
 with override_settings(ESI_API_URL=f"http://127.0.0.1:{server.server_port}", ESI_SPEC_OFFLINE=True,
                        ESI_SPEC_CACHE_DIR=os.environ["CACHE_DIR"]):
     from esi.clients import EsiClientProvider
@@ -110,6 +101,7 @@ server.shutdown()
 print(json.dumps({"after_setup": after_setup, "after_call": loaded(), "players": players,
                   "esi_at_setup": esi_at_setup, "esi_after_call": esi_loaded(), "backend": sorted(BACKEND)}))
 """
+)
 
 
 def _python(code: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -29,6 +29,7 @@ from esi.operations import ClientContext
 from esi.pages import Generation
 from esi.spec import PreparedSpec, SpecRequest
 from esi.unmarshal import JSONBody
+from tests.http_helpers import STATUS_SERVER
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -39,7 +40,8 @@ ALLOWED = {
 }
 
 # As bench/startup_floor.py: Django with esi, a loopback ESI in the same process, the spec cache warm.
-_CHILD = """
+_CHILD = (
+    """
 import dataclasses, json, os, sys, threading
 created = []
 _process_class = dataclasses._process_class
@@ -47,20 +49,9 @@ def _recording(cls, *args, **kwargs):
     created.append(f"{cls.__module__}.{cls.__qualname__}")
     return _process_class(cls, *args, **kwargs)
 dataclasses._process_class = _recording
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-class Handler(BaseHTTPRequestHandler):
-    def do_GET(self):
-        body = json.dumps({"players": 12345, "server_version": "1", "start_time": "2020-05-01T11:00:00Z"}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json; charset=UTF-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-    def log_message(self, *args):
-        pass
-server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-threading.Thread(target=server.serve_forever, daemon=True).start()
-import django
+"""
+    + STATUS_SERVER
+    + """import django
 from django.conf import settings
 settings.configure(
     INSTALLED_APPS=["django.contrib.auth", "django.contrib.contenttypes", "django.contrib.sessions", "esi"],
@@ -71,6 +62,7 @@ settings.configure(
 )
 django.setup()
 """
+)
 
 _CALLS = {
     "latest": """
