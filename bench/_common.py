@@ -15,6 +15,26 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 
+#: Python source for a benchmark's child process: ``peak_rss_kib()``, the peak RSS of the child's own memory, KiB.
+#: Not ``getrusage(RUSAGE_SELF).ru_maxrss``: on Linux a process started by ``subprocess`` (vfork, then exec)
+#: inherits the high-water mark of its parent's memory across the exec, so a parent bigger than the child sets
+#: the figure (the benchmarks' parents load specs: their children all reported about 53 MiB before this).
+#: ``VmHWM`` of ``/proc/self/status`` is the child's own; without ``/proc``, ``ru_maxrss`` (bytes on macOS).
+PEAK_RSS = """
+def peak_rss_kib():
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    import resource, sys
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak // 1024 if sys.platform == "darwin" else peak
+"""
+
+
 def configure_django(api_url: str, **extra: Any) -> None:
     """Configure Django for a client that talks to ``api_url`` (no response cache).
 

@@ -37,10 +37,10 @@ from bench._server import ServerProcess  # noqa: E402
 from bench.startup import DJANGO, STATUS  # noqa: E402
 
 DATE = "2025-12-16"
-# The child's last line: end of its call, CPU seconds, peak RSS, whether pydantic is imported.
+# The child's last line: end of its call, CPU seconds, peak RSS (bench.startup.DJANGO defines peak_rss_kib), whether pydantic is imported.
 REPORT = """
 import sys, time
-print(time.time(), time.process_time(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "pydantic" in sys.modules)
+print(time.time(), time.process_time(), peak_rss_kib(), "pydantic" in sys.modules)
 """
 
 SWAGGER_SITE = (

@@ -34,15 +34,17 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from bench._common import bytecode_env  # noqa: E402
+from bench._common import PEAK_RSS, bytecode_env  # noqa: E402
 from bench._server import ServerProcess  # noqa: E402
 
 STATUS = {"players": 12345, "server_version": "2000000", "start_time": "2020-05-01T11:00:00Z"}
 
 # Both processes configure Django the same way; the esi app's own models, SSO
 # and admin are not part of the client, so no app is installed in either.
-DJANGO = """
-import os, resource, django
+DJANGO = (
+    PEAK_RSS
+    + """
+import os, django
 from django.conf import settings
 settings.configure(
     INSTALLED_APPS=[], USE_TZ=True,
@@ -52,6 +54,7 @@ settings.configure(
 )
 django.setup()
 """
+)
 
 OURS = (
     DJANGO
@@ -59,7 +62,7 @@ OURS = (
 from esi.clients import EsiClientProvider
 esi = EsiClientProvider(app_info_text="bench/1.0")
 assert esi.client.Status.get_status().result()["players"] == 12345
-import time; print(time.time(), time.process_time(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+import time; print(time.time(), time.process_time(), peak_rss_kib())
 """
 )
 
@@ -74,7 +77,7 @@ host = os.environ["BENCH_URL"].split("//")[1].rstrip("/")
 spec.update(host=host, schemes=["http"])
 client = SwaggerClient.from_spec(spec, config={"use_models": False})
 assert client.Status.get_status().result()["players"] == 12345
-import time; print(time.time(), time.process_time(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+import time; print(time.time(), time.process_time(), peak_rss_kib())
 """
 )
 
