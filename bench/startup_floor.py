@@ -10,6 +10,10 @@ better than wall time), and peak RSS.
 * **floor**: what no Django ESI client can beat: Django set up with auth,
   contenttypes and sessions (SQLite in memory), ``requests`` imported, one
   ``requests.get(url).json()``.
+* **the floor + pydantic**: the floor with pydantic's ``BaseModel``, ``Field``,
+  ``TypeAdapter`` and ``create_model`` imported: the floor of the OpenAPI face,
+  whose results are pydantic models (not a target; the face's row says what it
+  costs over this one too).
 * **latest**, **compatibility date**, **OpenAPI face**: the same Django with
   ``esi`` installed, the client built from the bundled snapshot (``latest``;
   ``compatibility_date="2025-12-16"``; ``esi.openapi_clients.ESIClientProvider``),
@@ -42,7 +46,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from bench._common import Row, bytecode_env, doubled_spec  # noqa: E402
+from bench._common import PEAK_RSS, Row, bytecode_env, doubled_spec  # noqa: E402
 from bench._server import ServerProcess  # noqa: E402
 
 STATUS = {"players": 12345, "server_version": "2000000", "start_time": "2020-05-01T11:00:00Z"}
@@ -50,7 +54,7 @@ DATE = "2025-12-16"
 V701 = Path(os.environ.get("BENCH_V701_VENV", "/tmp/perf-esi701"))
 
 DJANGO = """
-import os, resource, time, django
+import os, time, django
 from django.conf import settings
 settings.configure(
     INSTALLED_APPS=["django.contrib.auth", "django.contrib.contenttypes", "django.contrib.sessions"] + APPS,
@@ -61,9 +65,12 @@ settings.configure(
 )
 django.setup()
 """
-REPORT = """
-print(time.time(), time.process_time(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+REPORT = (
+    PEAK_RSS
+    + """
+print(time.time(), time.process_time(), peak_rss_kib())
 """
+)
 
 
 def _child(apps: list[str], body: str) -> str:
@@ -74,6 +81,16 @@ FLOOR = _child(
     [],
     """
 import requests
+assert requests.get(os.environ["BENCH_URL"] + "latest/status/").json()["players"] == 12345
+""",
+)
+#: The floor with what the OpenAPI face's results are made of imported: pydantic (its models, fields,
+#: TypeAdapter). The face returns pydantic models, so no face can start below this.
+FLOOR_PYDANTIC = _child(
+    [],
+    """
+import requests
+from pydantic import BaseModel, Field, TypeAdapter, create_model
 assert requests.get(os.environ["BENCH_URL"] + "latest/status/").json()["players"] == 12345
 """,
 )
@@ -155,6 +172,7 @@ def measure(runs: int, v701: bool) -> tuple[list[tuple[str, str, tuple[float, fl
             warm = {**env, "BENCH_CACHE": str(tmp / "warm")}
             kinds: list[tuple[str, str, str, dict[str, str], str]] = [
                 ("floor: Django + requests.get().json()", "floor", FLOOR, env, sys.executable),
+                ("the floor + pydantic imported", "pydantic", FLOOR_PYDANTIC, env, sys.executable),
                 ("latest, spec cache warm", "latest", LATEST, warm, sys.executable),
                 ("latest, empty spec cache", "cold", LATEST, env, sys.executable),
                 (f"compatibility date {DATE}, warm", "compat", COMPAT, warm, sys.executable),
@@ -211,12 +229,32 @@ def rows(runs: int = 5, v701: bool | None = None) -> list[Row]:
     floor = by_key["floor"]
     old = by_key.get("v701")
     out = []
+    pydantic = by_key["pydantic"]
     for label, key, figures in medians:
         if key in ("floor", "v701"):
             continue
         cpu_over = figures[1] - floor[1]
         rss_over = figures[2] - floor[2]
         target = key in ("latest", "compat", "face")
+        if key == "pydantic":
+            out.append(
+                Row(
+                    f"start-up: {label} (the face's own floor)",
+                    figures[1],
+                    floor[1],
+                    None,
+                    "s",
+                    "",
+                    None,
+                    f"pydantic's import alone: +{cpu_over:.3f} s, +{rss_over:.1f} MiB over the floor",
+                )
+            )
+            continue
+        face = (
+            f"; +{figures[1] - pydantic[1]:.3f} s, +{figures[2] - pydantic[2]:.1f} MiB over the floor with pydantic"
+            if key == "face"
+            else ""
+        )
         out.append(
             Row(
                 f"start-up CPU: {label}",
@@ -226,7 +264,7 @@ def rows(runs: int = 5, v701: bool | None = None) -> list[Row]:
                 "s",
                 "<= floor + 0.05 s" if target else "",
                 (cpu_over <= 0.05) if target else None,
-                f"+{cpu_over:.3f} s over the floor; wall {figures[0]:.3f} s (floor {floor[0]:.3f} s)",
+                f"+{cpu_over:.3f} s over the floor; wall {figures[0]:.3f} s (floor {floor[0]:.3f} s){face}",
             )
         )
         if target or key == "x2":

@@ -1,7 +1,7 @@
 """Start-up in instructions (valgrind's callgrind), which the load of a shared machine does not move.
 
 The processes of ``startup_floor.py`` (the floor, ``latest`` with the spec cache
-warm, a compatibility date, the OpenAPI face, a ``spec_file`` and one twice its
+warm, a compatibility date, the OpenAPI face and its own floor with pydantic imported, a ``spec_file`` and one twice its
 size), each run once to write its
 bytecode and its spec cache, then once under ``valgrind --tool=callgrind``:
 the instructions the process executed from its spawn to its exit, the same
@@ -35,6 +35,7 @@ from bench._server import ServerProcess  # noqa: E402
 
 KINDS = [
     ("floor: Django + requests.get().json()", startup_floor.FLOOR),
+    ("the floor + pydantic imported", startup_floor.FLOOR_PYDANTIC),
     ("latest, spec cache warm", startup_floor.LATEST),
     (f"compatibility date {startup_floor.DATE}, warm", startup_floor.COMPAT),
     ("OpenAPI face, warm", startup_floor.FACE),
