@@ -19,6 +19,13 @@ first used (:mod:`esi.lazy_spec`), and each operation built is kept in a directo
 beside it (``spec-<key>.ops/``), read back by the next process. Snapshots are known-good (checked when imported), so they are built
 without spec validation; a ``spec_file`` is validated on its first build.
 
+A ``spec_file``'s sha256 is remembered beside the cache (``file-<hash of its
+path>.json``) with the file's size, modification time (ns), inode and device, as
+Python's bytecode cache recognises a source file: a warm start stats the file and
+reads none of it, so a client of a spec twice the size starts no slower. Any change
+of the four reads and hashes the file again (``touch`` it to force that). With the
+cache off (``ESI_SPEC_CACHE_DIR = False``) the file is read and hashed every time.
+
 Public API::
 
     from esi.spec import SpecRequest, get_spec
@@ -33,7 +40,9 @@ import copy
 import hashlib
 import json
 import logging
+import os
 import pickle
+import re
 import threading
 from collections.abc import Mapping
 from pathlib import Path
@@ -352,29 +361,104 @@ class _Plan(NamedTuple):
     sources: tuple[str, ...] = ()
 
 
+#: The most a remembered spec file hash may take on disk (it is a few hundred bytes).
+_MAX_STAMP_BYTES = 4096
+_SHA256_RE = re.compile(r"\A[0-9a-f]{64}\Z")
+
+
+def _read_spec_file(path: Path) -> bytes:
+    """Return the bytes of the spec file ``path`` (a .json.gz inflated); SpecError saying why not."""
+    from spec_snapshots import SnapshotError, read_spec_bytes
+
+    try:
+        return read_spec_bytes(path)  # within MAX_SPEC_BYTES
+    except (OSError, SnapshotError) as exc:
+        raise SpecError(f"cannot read spec file {path}: {exc}") from exc
+
+
+def _file_stamp(path: Path) -> list[int]:
+    """Return what recognises the file ``path`` unchanged: size, modification time (ns), inode, device."""
+    st = path.stat()
+    return [st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev]
+
+
+def _stamp_file(path: Path) -> Path | None:
+    """Return where the hash of the spec file ``path`` is remembered (None when the spec cache is off)."""
+    directory = spec_cache_dir()
+    if directory is None:
+        return None
+    name = hashlib.sha256(os.fsencode(path.resolve())).hexdigest()[:32]
+    return directory / f"file-{name}.json"
+
+
+def _remembered_sha(path: Path, stamp: list[int]) -> str | None:
+    """Return the sha256 remembered for ``path`` if its stamp is still ``stamp``, else None."""
+    memo = _stamp_file(path)
+    if memo is None:
+        return None
+    try:
+        with memo.open("rb") as f:
+            body = f.read(_MAX_STAMP_BYTES + 1)
+        data = json.loads(body) if len(body) <= _MAX_STAMP_BYTES else None
+    except (OSError, ValueError):  # none yet, unreadable or not JSON: the file is read and hashed
+        return None
+    if not isinstance(data, dict) or data.get("path") != str(path.resolve()) or data.get("stamp") != stamp:
+        return None
+    sha = data.get("sha256")
+    return sha if isinstance(sha, str) and _SHA256_RE.match(sha) else None
+
+
+def _remember_sha(path: Path, stamp: list[int], sha: str) -> None:
+    """Remember ``sha`` for ``path`` as it is now (atomically; nothing when it cannot be written)."""
+    from spec_snapshots._atomic import write_atomically
+
+    memo = _stamp_file(path)
+    if memo is None:
+        return
+    body = json.dumps({"path": str(path.resolve()), "stamp": stamp, "sha256": sha}).encode()
+    try:
+        write_atomically(memo, lambda f: f.write(body), prefix=".file-")
+    except OSError:
+        logger.debug("cannot remember the hash of spec file %s in %s", path, memo, exc_info=True)
+
+
+def _forget_sha(path: Path) -> None:
+    memo = _stamp_file(path)
+    if memo is not None:
+        memo.unlink(missing_ok=True)
+
+
 def _plan(request: SpecRequest) -> _Plan:
     parts: dict[str, Any] = {"format": CACHE_FORMAT, "libs": _library_versions()}
     if request.spec_file:
-        from spec_snapshots import SnapshotError, read_spec_bytes
-
         path = Path(request.spec_file)
         try:
-            raw = read_spec_bytes(path)  # a .json.gz is inflated, within MAX_SPEC_BYTES
+            stamp = _file_stamp(path)
         except OSError as exc:
             raise SpecError(f"cannot read spec file {path}: {exc}") from exc
-        except SnapshotError as exc:
-            raise SpecError(f"cannot read spec file {path}: {exc}") from exc
-        sha = hashlib.sha256(raw).hexdigest()
+        sha = _remembered_sha(path, stamp)
+        raw: bytes | None = None
+        if sha is None:
+            raw = _read_spec_file(path)
+            sha = hashlib.sha256(raw).hexdigest()
+            _remember_sha(path, stamp, sha)
         parts["file"] = sha
         parts["converter"] = _converter_identity()  # the file may be an OpenAPI spec
+        remembered = raw is None
 
         def build_file():
+            data = raw if raw is not None else _read_spec_file(path)
+            if remembered and hashlib.sha256(data).hexdigest() != sha:
+                # Changed though its size, time and inode did not: the key is the old content's.
+                _forget_sha(path)
+                raise SpecError(f"spec file {path} changed while it was read; build the client again")
             try:
-                spec = json.loads(raw)
+                spec = json.loads(data)
             except ValueError as exc:
                 raise SpecError(f"spec file {path} is not JSON: {exc}") from exc
             if isinstance(spec, dict) and str(spec.get("openapi", "")).startswith("3."):
                 from esi import openapi
+                from spec_snapshots import SnapshotError
                 from spec_snapshots.store import validate_spec
 
                 try:  # the OpenAPI input is checked: its conversion keeps oneOf, which Swagger 2.0 lacks
