@@ -382,50 +382,37 @@ def _file_stamp(path: Path) -> list[int]:
     return [st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev]
 
 
-def _stamp_file(path: Path) -> Path | None:
-    """Return where the hash of the spec file ``path`` is remembered (None when the spec cache is off)."""
+def _stamp_file(resolved: Path) -> Path | None:
+    """Return where the hash of the spec file ``resolved`` is remembered (None when the spec cache is off)."""
     directory = spec_cache_dir()
     if directory is None:
         return None
-    name = hashlib.sha256(os.fsencode(path.resolve())).hexdigest()[:32]
-    return directory / f"file-{name}.json"
+    return directory / f"file-{hashlib.sha256(os.fsencode(resolved)).hexdigest()[:32]}.json"
 
 
-def _remembered_sha(path: Path, stamp: list[int]) -> str | None:
-    """Return the sha256 remembered for ``path`` if its stamp is still ``stamp``, else None."""
-    memo = _stamp_file(path)
-    if memo is None:
-        return None
+def _remembered_sha(memo: Path, resolved: Path, stamp: list[int]) -> str | None:
+    """Return the sha256 ``memo`` remembers for ``resolved`` if its stamp is still ``stamp``, else None."""
     try:
         with memo.open("rb") as f:
             body = f.read(_MAX_STAMP_BYTES + 1)
         data = json.loads(body) if len(body) <= _MAX_STAMP_BYTES else None
     except (OSError, ValueError):  # none yet, unreadable or not JSON: the file is read and hashed
         return None
-    if not isinstance(data, dict) or data.get("path") != str(path.resolve()) or data.get("stamp") != stamp:
+    if not isinstance(data, dict) or data.get("path") != str(resolved) or data.get("stamp") != stamp:
         return None
     sha = data.get("sha256")
     return sha if isinstance(sha, str) and _SHA256_RE.match(sha) else None
 
 
-def _remember_sha(path: Path, stamp: list[int], sha: str) -> None:
-    """Remember ``sha`` for ``path`` as it is now (atomically; nothing when it cannot be written)."""
+def _remember_sha(memo: Path, resolved: Path, stamp: list[int], sha: str) -> None:
+    """Remember ``sha`` for ``resolved`` as it is now in ``memo`` (atomically; nothing when it cannot be written)."""
     from spec_snapshots._atomic import write_atomically
 
-    memo = _stamp_file(path)
-    if memo is None:
-        return
-    body = json.dumps({"path": str(path.resolve()), "stamp": stamp, "sha256": sha}).encode()
+    body = json.dumps({"path": str(resolved), "stamp": stamp, "sha256": sha}).encode()
     try:
         write_atomically(memo, lambda f: f.write(body), prefix=".file-")
     except OSError:
-        logger.debug("cannot remember the hash of spec file %s in %s", path, memo, exc_info=True)
-
-
-def _forget_sha(path: Path) -> None:
-    memo = _stamp_file(path)
-    if memo is not None:
-        memo.unlink(missing_ok=True)
+        logger.debug("cannot remember the hash of spec file %s in %s", resolved, memo, exc_info=True)
 
 
 def _plan(request: SpecRequest) -> _Plan:
@@ -436,21 +423,24 @@ def _plan(request: SpecRequest) -> _Plan:
             stamp = _file_stamp(path)
         except OSError as exc:
             raise SpecError(f"cannot read spec file {path}: {exc}") from exc
-        sha = _remembered_sha(path, stamp)
+        resolved = path.resolve()
+        memo = _stamp_file(resolved)
+        sha = _remembered_sha(memo, resolved, stamp) if memo is not None else None
         raw: bytes | None = None
         if sha is None:
             raw = _read_spec_file(path)
             sha = hashlib.sha256(raw).hexdigest()
-            _remember_sha(path, stamp, sha)
+            if memo is not None:
+                _remember_sha(memo, resolved, stamp, sha)
         parts["file"] = sha
         parts["converter"] = _converter_identity()  # the file may be an OpenAPI spec
-        remembered = raw is None
 
         def build_file():
             data = raw if raw is not None else _read_spec_file(path)
-            if remembered and hashlib.sha256(data).hexdigest() != sha:
+            if raw is None and hashlib.sha256(data).hexdigest() != sha:
                 # Changed though its size, time and inode did not: the key is the old content's.
-                _forget_sha(path)
+                if memo is not None:
+                    memo.unlink(missing_ok=True)
                 raise SpecError(f"spec file {path} changed while it was read; build the client again")
             try:
                 spec = json.loads(data)

@@ -13,10 +13,10 @@ from esi.errors import SpecError
 from esi.spec import SpecRequest, get_spec
 
 
-def _spec(title: str = "t", pad: int = 0) -> dict:
+def _spec(title: str = "t") -> dict:
     return {
         "swagger": "2.0",
-        "info": {"title": title, "version": "1", "description": "x" * pad},
+        "info": {"title": title, "version": "1"},
         "host": "esi.example.invalid",
         "basePath": "/latest",
         "produces": ["application/json"],
