@@ -94,15 +94,21 @@ How a stand-in answers (:class:`_StandIn`):
 * Threads: one thread claims the stand-in and, under the import system's lock
   for the module, puts the real module in its place in ``sys.modules`` and runs
   it, as an import does; the others wait for it on that lock, as for any import.
-  The package is in ``sys.modules`` all along, so a thread importing a submodule
-  meanwhile does not import it again: as with the import system, it goes on
-  with the package partly imported (it waits for the real package to take the
-  stand-in's place; submodules it finds already imported are bound to the real
-  package before that runs). A package whose modules import from it while it is
-  imported (swagger-spec-validator's ``util`` and ``validator12``) has those
-  deferred too, with no importers: a thread importing one meanwhile waits for
-  the package, rather than importing it at once and each thread waiting for the
-  other's import lock.
+  A thread importing a submodule meanwhile (``import jsonschema.exceptions``
+  while another thread's first use imports jsonschema) waits until the package
+  is imported, as it would have been before (bravado imported it, in one thread,
+  at start-up): the import system would let it go on with the package partly
+  imported, holding the submodule's import lock, which the package's own import
+  takes too, and the import system's answer to that cycle is a partly imported
+  module in one of the two (``cannot import name 'FormatError' from partially
+  initialized module``). It waits when it asks for the package's ``__path__``,
+  with the submodule's lock released (:func:`_wait_for`; the real package is a
+  :class:`_Loading` while it runs); should the importing thread wait for a lock
+  this one holds, it goes on as the import system would. A package whose modules
+  import from it while it is imported (swagger-spec-validator's ``util`` and
+  ``validator12``) has those deferred too, with no importers: a thread importing
+  one meanwhile waits for the package, rather than importing it at once and
+  each thread waiting for the other's import lock.
 * Should ``sys.modules`` get the stand-in back (``mock.patch.dict(sys.modules)``
   restores the dict it saw), the next use puts back the modules that the real
   import brought, rather than importing a second copy.
@@ -197,6 +203,9 @@ REQUIRES: dict[str, str] = {"yaml": "yaml._yaml"}
 #: The import system's own frames: skipped to find who asks (``from m import f`` asks from there too).
 _IMPORT_SYSTEM = frozenset({"_frozen_importlib", "_frozen_importlib_external", "importlib._bootstrap"})
 
+#: The import system's function that asks a package for its ``__path__`` to import a submodule.
+_FIND_AND_LOAD_UNLOCKED = getattr(getattr(_bootstrap, "_find_and_load_unlocked", None), "__code__", None)
+
 _lock = threading.Lock()
 #: Module -> its stand-in.
 _stand_ins: dict[str, _StandIn] = {}
@@ -208,8 +217,9 @@ _real_values: dict[str, dict[str, Any]] = {}
 _paths: dict[str, list[str]] = {}
 #: Importer -> the modules deferred when it is imported (their package is not imported before).
 _pending: dict[str, list[str]] = {}
-#: Modules whose real import a thread has claimed (the others wait for it).
-_importing: set[str] = set()
+#: Module -> the thread that claimed its real import (the others wait for it), and an event set when that
+#: import is over (done or failed).
+_importing: dict[str, tuple[int, threading.Event]] = {}
 #: Module -> the modules its real import put in ``sys.modules``: put back, rather than imported a second
 #: time, when ``sys.modules`` has the stand-in again (``mock.patch.dict(sys.modules)`` restores it).
 _imported: dict[str, dict[str, types.ModuleType]] = {}
@@ -258,10 +268,12 @@ class _StandIn(types.ModuleType):
             # ``from m import f`` asks every module for it: answered as is (a plain module has none).
             if self.__name__ not in _paths:
                 raise AttributeError(name)
-            if sys._getframe(1).f_code.co_name == "_find_and_load_unlocked":
+            caller = sys._getframe(1)
+            if caller.f_code is _FIND_AND_LOAD_UNLOCKED:
                 # A submodule is being imported: the real package first, as without the stand-in, so the
                 # submodule is bound to it (_Imported answers for one the package imported itself).
                 _real_module(self.__name__, wait=False)
+                _wait_for(self.__name__, caller.f_locals["name"])
             return _paths[self.__name__]
         early = _early[self.__name__]
         if name in early and self.__name__ not in _imported and _asker() in DEFERRED[self.__name__][0]:
@@ -303,7 +315,7 @@ def _real_module(name: str, *, wait: bool = True) -> types.ModuleType:
         with _lock:
             claimed = sys.modules.get(name) is module and name not in _importing
             if claimed:
-                _importing.add(name)
+                _importing[name] = (threading.get_ident(), threading.Event())
         if not claimed:
             if not wait:
                 # The thread that claimed it is about to put the real module in its place: go on with
@@ -317,7 +329,7 @@ def _real_module(name: str, *, wait: bool = True) -> types.ModuleType:
             return _load(name, module)
         finally:
             with _lock:
-                _importing.discard(name)
+                _importing.pop(name)[1].set()
 
 
 def _load(name: str, stand_in: _StandIn) -> types.ModuleType:
@@ -346,6 +358,8 @@ def _load(name: str, stand_in: _StandIn) -> types.ModuleType:
         hook = _submodule_hook(name, real)
         if hook is not None:
             vars(real)["__getattr__"] = hook
+        if spec.submodule_search_locations is not None:
+            real.__class__ = _Loading  # (a thread importing a submodule meanwhile waits for it: _wait_for)
         spec._initializing = True  # type: ignore[attr-defined]  # (another thread's import waits for it)
         try:
             sys.modules[name] = real
@@ -358,6 +372,8 @@ def _load(name: str, stand_in: _StandIn) -> types.ModuleType:
             finally:
                 if hook is not None and vars(created).get("__getattr__") is hook:
                     del vars(created)["__getattr__"]
+                if type(created) is _Loading:
+                    created.__class__ = types.ModuleType  # type: ignore[assignment]  # (narrowed to _Loading)
             real = sys.modules.pop(name)
             sys.modules[name] = real
             parent, _, child = name.rpartition(".")
@@ -369,6 +385,80 @@ def _load(name: str, stand_in: _StandIn) -> types.ModuleType:
         finally:
             spec._initializing = False  # type: ignore[attr-defined]
     return real
+
+
+class _Loading(types.ModuleType):
+    """A deferred package while a thread imports it for real (its class only then, else a plain module's).
+
+    Its ``__path__``, asked by the import system for a submodule another thread imports meanwhile, is
+    answered once the package is imported (:func:`_wait_for`). Module code reads and sets its own
+    ``__path__`` in its globals, not through this.
+    """
+
+    @property  # type: ignore[override]
+    def __path__(self) -> list[str]:
+        try:
+            path: list[str] = vars(self)["__path__"]
+        except KeyError:
+            raise AttributeError("__path__") from None
+        caller = sys._getframe(1)
+        if caller.f_code is _FIND_AND_LOAD_UNLOCKED:
+            _wait_for(self.__name__, caller.f_locals["name"])
+        return path
+
+    @__path__.setter
+    def __path__(self, value: list[str]) -> None:
+        vars(self)["__path__"] = value
+
+    @__path__.deleter
+    def __path__(self) -> None:
+        del vars(self)["__path__"]
+
+
+def _wait_for(package: str, submodule: str) -> None:
+    """Wait until another thread's import of ``package`` is over, with ``submodule``'s import lock released.
+
+    The import system holds the lock of a module it imports from before it asks the package's
+    ``__path__`` until the module has run; the package's import takes it too when it imports the
+    submodule. Released here, the package's import goes on; taken again before this returns, the import
+    system then finds the submodule imported (``_Imported``) or imports it, with the package complete.
+    Should the importing thread wait for a lock this thread holds (a cycle through another module), this
+    returns at once, and the import goes on as the import system's would.
+    """
+    claim = _importing.get(package)
+    me = threading.get_ident()
+    if claim is None or claim[0] == me:
+        return
+    importer, over = claim
+    lock = _bootstrap._get_module_lock(submodule)  # type: ignore[attr-defined]
+    held = 0
+    while lock.owner == me:
+        lock.release()
+        held += 1
+    try:
+        while not over.wait(0.005):
+            if _waits_on(importer, me):
+                break
+    finally:
+        for _ in range(held):
+            lock.acquire()
+
+
+def _waits_on(thread: int, me: int) -> bool:
+    """Return True when ``thread`` waits for an import lock that ``me`` holds, directly or through others."""
+    seen = set()
+    while thread not in seen:
+        seen.add(thread)
+        blocking = _bootstrap._blocking_on.get(thread)  # type: ignore[attr-defined]
+        if isinstance(blocking, list):  # (3.12 on: the locks the thread waits for, most recent last)
+            blocking = blocking[-1] if blocking else None
+        owner = getattr(blocking, "owner", None)
+        if owner is None:
+            return False
+        if owner == me:
+            return True
+        thread = owner
+    return False
 
 
 def _submodule_hook(package: str, real: types.ModuleType) -> Callable[[str], Any] | None:
@@ -524,12 +614,20 @@ def _installed(module: str) -> Any:
 def _import_system_supported() -> bool:
     """Return True when the import system has the internals a stand-in's real import uses.
 
-    They are CPython's own (``importlib._bootstrap._ModuleLockManager``, the
+    They are CPython's own (``importlib._bootstrap._ModuleLockManager``, its module locks and
+    ``_blocking_on``, ``_find_and_load_unlocked`` asking a package's ``__path__``, the
     ``_initializing`` flag of a module's spec), checked on CPython 3.10 to 3.13.
     Elsewhere (another implementation, a Python that changed them) nothing is
     deferred: the libraries are imported when bravado imports them, as without django-esi.
     """
-    return sys.implementation.name == "cpython" and callable(getattr(_bootstrap, "_ModuleLockManager", None))
+    return (
+        sys.implementation.name == "cpython"
+        and _FIND_AND_LOAD_UNLOCKED is not None
+        and hasattr(_bootstrap, "_blocking_on")
+        and all(
+            callable(getattr(_bootstrap, name, None)) for name in ("_ModuleLockManager", "_get_module_lock")
+        )
+    )
 
 
 def _defer(module: str) -> bool:

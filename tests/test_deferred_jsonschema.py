@@ -307,6 +307,67 @@ def test_threads_using_jsonschema_at_once_import_it_once() -> None:
     assert lines[1] == "True True True"
 
 
+#: Thread A's first use imports jsonschema. Before the package imports its first submodule, A is held
+#: until thread B, importing ``jsonschema.exceptions`` meanwhile, waits: for the package (with the
+#: stand-ins), or (the import system alone) for A's lock of it, having looked for the module with its own
+#: lock held, which A takes next.
+SUBMODULE_DURING_IMPORT = """
+import sys, threading, time, esi
+import importlib.abc, importlib.machinery, importlib._bootstrap as bootstrap, bravado.client, jsonschema
+held, started, looked, went_on = threading.Event(), threading.Event(), threading.Event(), []
+def stuck(thread):
+    # Waiting for an event (a thread's import to be over), or for another thread's import lock.
+    frame = sys._current_frames().get(thread.ident)
+    return frame is not None and frame.f_code.co_filename == threading.__file__ or bool(bootstrap._blocking_on.get(thread.ident))
+class Hold(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    # A's jsonschema._format waits before it runs (not in find_spec: that holds the global import lock).
+    def find_spec(self, name, path=None, target=None):
+        me = threading.current_thread().name
+        if me == "A" and name == "jsonschema._format":
+            spec = importlib.machinery.PathFinder.find_spec(name, path)
+            self.loader, spec.loader = spec.loader, self
+            return spec
+        if me == "B" and name == "jsonschema.exceptions":
+            looked.set()
+    def exec_module(self, module):
+        held.set()
+        b, deadline = next(t for t in threading.enumerate() if t.name == "B"), time.monotonic() + 10
+        while not (started.is_set() and stuck(b)) and time.monotonic() < deadline:
+            time.sleep(0.001)
+        went_on.append("B looked for it first" if looked.is_set() else "B waited" if stuck(b) else "timed out")
+        self.loader.exec_module(module)
+sys.meta_path.insert(0, Hold())
+found, errors = {}, []
+def use(key, code):
+    try:
+        found[key] = code()
+    except BaseException as error:
+        errors.append(repr(error))
+def b():
+    held.wait(30)
+    started.set()
+    use("B", lambda: __import__("jsonschema.exceptions").exceptions)
+threads = [threading.Thread(target=b, name="B"),
+           threading.Thread(target=use, name="A", args=("A", lambda: jsonschema.FormatChecker))]
+for t in threads: t.start()
+for t in threads: t.join()
+m = sys.modules
+print(errors, went_on, sorted(found))
+exceptions = m.get("jsonschema.exceptions")
+print(found.get("B") is exceptions, m["jsonschema"].ValidationError is getattr(exceptions, "ValidationError", None),
+      found.get("A") is m["jsonschema"].FormatChecker, type(m["jsonschema"]).__name__)
+"""
+
+
+def test_a_submodule_imported_while_another_thread_imports_jsonschema_waits_for_the_package() -> None:
+    # The import system alone goes on with the package partly imported, holding the submodule's import
+    # lock; the package's import then needs that lock and the cycle ends in a partly imported module
+    # ("cannot import name 'FormatError' from partially initialized module 'jsonschema.exceptions'").
+    lines = _python(SUBMODULE_DURING_IMPORT).stdout.splitlines()
+    # B did not look for the module while A imported the package: it waited, and found what A imported.
+    assert lines == ["[] ['B waited'] ['A', 'B']", "True True True module"]
+
+
 def test_jsonschema_first_used_inside_patch_dict_of_sys_modules_is_the_same_module_after_it() -> None:
     lines = _same_as_eager(
         """
