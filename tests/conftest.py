@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import importlib.util
 import os
 import shutil
 import socket
@@ -129,6 +130,14 @@ def require_service(name: str, host: str, port: int) -> None:
         if IN_CI:
             pytest.fail(f"{name} is not running on {host}:{port}; CI must have it")
         pytest.skip(f"{name} is not running on {host}:{port}")
+
+
+def require_module(name: str, why: str) -> None:
+    """Skip on a laptop, fail in CI, when an optional library a test needs is not installed."""
+    if importlib.util.find_spec(name) is None:
+        if IN_CI:
+            pytest.fail(f"{name} is not installed ({why}); CI installs it with the dev extra")
+        pytest.skip(f"{name} is not installed ({why}): pip install -e '.[dev]'")
 
 
 #: The RabbitMQ the worker tests send their tasks through.

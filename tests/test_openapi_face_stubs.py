@@ -9,6 +9,8 @@ from pathlib import Path
 
 from django.core.management import call_command
 
+from tests.conftest import require_module
+
 REPO = Path(__file__).resolve().parent.parent
 SHIPPED = REPO / "esi" / "stubs.pyi"
 
@@ -58,6 +60,7 @@ async def async_players(provider: ESIClientProvider) -> int:
 
 
 def test_a_type_checker_sees_the_models_fields_and_the_operations_answers(tmp_path: Path) -> None:
+    require_module("mypy", "the type checker this test runs")
     code = tmp_path / "user_code.py"
     code.write_text(USER_CODE, encoding="utf-8")
     env = {**os.environ, "MYPYPATH": str(REPO)}
