@@ -9,12 +9,10 @@ by default and on PostgreSQL with ``ESI_TEST_DATABASE=postgres`` (CI).
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
 import subprocess
 import sys
 import threading
-from typing import Any
 
 import pytest
 from django.db import connection, connections
@@ -101,51 +99,7 @@ def test_one_sso_call_for_eight_workers(fake_sso: FakeSSO, entry: str) -> None: 
 
 PROCESSES = 4
 
-
-def _refresh_in_child(pk: int, barrier: Any, results: Any) -> None:
-    """Refresh token ``pk`` in a forked worker process; report the outcome."""
-    try:
-        token = Token.objects.get(pk=pk)
-        barrier.wait(timeout=30)
-        token.refresh()
-        results.put(("ok", token.refresh_token))
-    except BaseException as exc:  # noqa: BLE001 - reported to the parent
-        results.put(("error", repr(exc)))
-    finally:
-        connections.close_all()
-
-
-@pytest.mark.django_db(transaction=True)
-@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork()")
-def test_processes_refreshing_one_token_lose_nothing(settings) -> None:
-    """Worker processes share only the database: the row lock (or the swap on SQLite) decides."""
-    fake = FakeSSO(clients=[Client(CLIENT_ID, CLIENT_SECRET)])
-    with FakeESIServer(SSOApp(fake)) as server:
-        settings.ESI_SSO_BASE_URL = server.url
-        esi_sso.clear_caches()
-        token = make_token(fake, expired=True)
-        connections.close_all()  # children must open their own connections
-        context = multiprocessing.get_context("fork")
-        barrier, results = context.Barrier(PROCESSES), context.Queue()
-        children = [
-            context.Process(target=_refresh_in_child, args=(token.pk, barrier, results))
-            for _ in range(PROCESSES)
-        ]
-        for child in children:
-            child.start()
-        outcomes = [results.get(timeout=60) for _ in children]
-        for child in children:
-            child.join(timeout=30)
-        esi_sso.clear_caches()
-
-    stored = Token.objects.get(pk=token.pk)
-    assert outcomes == [("ok", stored.refresh_token)] * PROCESSES
-    assert fake.is_live(stored.refresh_token) and not stored.expired
-    # one process called SSO: the row lock (PostgreSQL) or the lock file (SQLite) held the others
-    calls = fake.calls("token", grant_type="refresh_token")
-    assert [c.error for c in calls] == [None], calls
-
-
+#: One worker process: it refreshes token argv[3] (database argv[1], SSO argv[2]) once it reads a line.
 CHILD = """
 import json, os, sys
 os.environ["DJANGO_SETTINGS_MODULE"] = "tests.settings"
@@ -167,13 +121,58 @@ except BaseException as exc:
 """
 
 
+def _refresh_in_processes(server_url: str, pk: int, root: str) -> list[tuple[str, ...]]:
+    """Refresh token ``pk`` in PROCESSES fresh interpreters at once, each with its own connection; their outcomes.
+
+    Fresh interpreters, not ``fork()``: this process runs the fake SSO's server thread, and a child
+    forked while another thread holds a lock can wait for it forever (Python 3.12 on warns of it).
+    """
+    env = {**os.environ, "PYTHONPATH": root}
+    args = [sys.executable, "-c", CHILD, connection.settings_dict["NAME"], server_url, str(pk)]
+    children = [
+        subprocess.Popen(args, cwd=root, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        for _ in range(PROCESSES)
+    ]
+    try:
+        for child in children:
+            assert child.stdout is not None and child.stdout.readline().strip() == "ready"
+        for child in children:  # go, all at once
+            assert child.stdin is not None
+            child.stdin.write("\n")
+            child.stdin.flush()
+        return [tuple(json.loads(child.communicate(timeout=60)[0])) for child in children]
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.kill()
+                child.wait()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_processes_refreshing_one_token_lose_nothing(settings) -> None:
+    """Worker processes share only the database: the row lock (or the lock file on SQLite) decides."""
+    fake = FakeSSO(clients=[Client(CLIENT_ID, CLIENT_SECRET)])
+    with FakeESIServer(SSOApp(fake)) as server:
+        settings.ESI_SSO_BASE_URL = server.url
+        esi_sso.clear_caches()
+        token = make_token(fake, expired=True)
+        esi_sso.clear_caches()
+        outcomes = _refresh_in_processes(server.url, token.pk, str(settings.BASE_DIR))
+
+    stored = Token.objects.get(pk=token.pk)
+    assert outcomes == [("ok", stored.refresh_token)] * PROCESSES
+    assert fake.is_live(stored.refresh_token) and not stored.expired
+    # one process called SSO: the row lock (PostgreSQL) or the lock file (SQLite) held the others
+    calls = fake.calls("token", grant_type="refresh_token")
+    assert [c.error for c in calls] == [None], calls
+
+
 @pytest.mark.django_db(transaction=True)
 def test_without_a_lock_file_processes_still_lose_nothing(settings) -> None:
     """SQLite where no lock file can be made (or Windows): the swap and the invalid_grant grace keep the token."""
     if connection.vendor != "sqlite":
         pytest.skip("the lock file is SQLite's; PostgreSQL locks the row")
-    db_name = connection.settings_dict["NAME"]
-    blocker = f"{db_name}.esi-refresh-lock"
+    blocker = f"{connection.settings_dict['NAME']}.esi-refresh-lock"
     fake = FakeSSO(clients=[Client(CLIENT_ID, CLIENT_SECRET)])
     with FakeESIServer(SSOApp(fake)) as server:
         settings.ESI_SSO_BASE_URL = server.url
@@ -184,22 +183,7 @@ def test_without_a_lock_file_processes_still_lose_nothing(settings) -> None:
             os.unlink(blocker)  # this process keeps its descriptor; fresh processes find a directory
         os.mkdir(blocker)
         try:
-            root = str(settings.BASE_DIR)
-            env = {**os.environ, "PYTHONPATH": root}
-            args = [sys.executable, "-c", CHILD, db_name, server.url, str(token.pk)]
-            children = [
-                subprocess.Popen(
-                    args, cwd=root, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-                )
-                for _ in range(PROCESSES)
-            ]
-            for child in children:
-                assert child.stdout is not None and child.stdout.readline().strip() == "ready"
-            for child in children:  # go, all at once
-                assert child.stdin is not None
-                child.stdin.write("\n")
-                child.stdin.flush()
-            outcomes = [tuple(json.loads(child.communicate(timeout=60)[0])) for child in children]
+            outcomes = _refresh_in_processes(server.url, token.pk, str(settings.BASE_DIR))
         finally:
             os.rmdir(blocker)
 
