@@ -301,8 +301,9 @@ def _real_module(name: str, *, wait: bool = True) -> types.ModuleType:
     system's lock for it, as an import puts a module there before running it: a thread importing
     a submodule meanwhile finds the package there, never imports it again. With ``wait=False``
     (the thread is importing a submodule, and holds its import lock, which the package's import
-    may need) it does not wait for another thread's import of the package: as the import system,
-    it goes on with the package in ``sys.modules``, partly imported. A submodule whose package is
+    may need) it does not wait here for another thread's import of the package: it returns the
+    package in ``sys.modules``, partly imported, and its caller then waits for the import to be over
+    with that lock released (:func:`_wait_for`). A submodule whose package is
     deferred too waits for the package, which imports it, as without the stand-ins.
     """
     parent = name.rpartition(".")[0]
